@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what building and testing Intake needs on Debian 12: the Debian packages below and,
+# from the npm registry, pinned tools kept outside the source tree in $INTAKE_TOOLS_DIR.
+# Idempotent, and quick when everything is already present.
+set -euo pipefail
+
+tools_dir="${INTAKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/intake-tools}"
+
+debian_packages=(
+  build-essential cmake ninja-build pkg-config git
+  clang clang-format clang-tidy
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev
+  libsqlitecpp-dev libsqlite3-dev sqlite3
+  libphonenumber-dev libsodium-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev
+)
+
+# Exact versions: a new release must be a reviewed change, never a surprise in CI.
+npm_packages=(
+  "@bufbuild/buf@1.75.0"
+  "google-proto-files@6.0.1"
+)
+
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Some images ship Node.js from elsewhere with npm bundled; Debian's are only needed without one.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+stamp="$tools_dir/.installed"
+want="${npm_packages[*]}"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "install-deps: installing ${want} into $tools_dir" >&2
+  mkdir -p "$tools_dir"
+  [ -f "$tools_dir/package.json" ] || echo '{"private": true}' >"$tools_dir/package.json"
+  npm install --prefix "$tools_dir" --no-audit --no-fund --silent --save-exact "${npm_packages[@]}"
+  echo "$want" >"$stamp"
+fi
