@@ -1,0 +1,78 @@
+#include "server/store/migrations.h"
+
+#include <exception>
+
+#include "SQLiteCpp/Statement.h"
+#include "SQLiteCpp/Transaction.h"
+#include "absl/strings/str_format.h"
+#include "server/store/sqlite_status.h"
+
+namespace intake::store {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+      -- The database's identity: stream cursors and backups are only meaningful against the
+      -- database that issued them, so the id is reported at start-up and in heartbeats.
+      CREATE TABLE instance (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        instance_id TEXT NOT NULL,
+        create_time_us INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO instance (singleton, instance_id, create_time_us)
+        VALUES (1, lower(hex(randomblob(16))), CAST((julianday('now') - 2440587.5)
+                * 86400000000 AS INTEGER));
+    )sql"},
+};
+
+int ReadVersion(SQLite::Database& db) {
+  if (!db.tableExists("schema_version")) return 0;
+  SQLite::Statement query(db, "SELECT version FROM schema_version");
+  return query.executeStep() ? query.getColumn(0).getInt() : 0;
+}
+
+}  // namespace
+
+absl::Span<const Migration> SchemaMigrations() { return kMigrations; }
+
+absl::StatusOr<int> SchemaVersion(SQLite::Database& db) {
+  try {
+    return ReadVersion(db);
+  } catch (const std::exception& e) {
+    return SqliteError("reading schema version", e);
+  }
+}
+
+absl::StatusOr<int> Migrate(SQLite::Database& db, absl::Span<const Migration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("migration #%d has version %d", i + 1, migrations[i].version));
+    }
+  }
+  const int latest = static_cast<int>(migrations.size());
+  try {
+    // IMMEDIATE: two processes opening one fresh database must not both migrate it.
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT");
+    const int current = ReadVersion(db);
+    if (current > latest) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the database has schema version %d but this intaked knows only up to %d; "
+          "run a newer intaked",
+          current, latest));
+    }
+    if (current == latest) return current;
+    for (int v = current + 1; v <= latest; ++v) db.exec(migrations[v - 1].sql);
+    db.exec("DELETE FROM schema_version");
+    SQLite::Statement set(db, "INSERT INTO schema_version (version) VALUES (?)");
+    set.bind(1, latest);
+    set.exec();
+    txn.commit();
+    return latest;
+  } catch (const std::exception& e) {
+    return SqliteError("migrating the schema", e);
+  }
+}
+
+}  // namespace intake::store
