@@ -1,0 +1,107 @@
+#include "server/api/server.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace intake::api {
+namespace {
+
+// Linking libgrpc++_reflection registers server reflection for every server in the process;
+// this option takes it off a builder that must not describe the API.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    grpc::reflection::ProtoServerReflectionPlugin reflection;
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                                    return p->name() == reflection.name();
+                                  }),
+                   plugins->end());
+  }
+};
+
+// "host:0" with the port gRPC picked; other addresses unchanged.
+std::string BoundAddress(const std::string& requested, int port) {
+  const size_t colon = requested.rfind(':');
+  if (colon == std::string::npos) return requested;
+  return absl::StrCat(requested.substr(0, colon + 1), port);
+}
+
+// Builds and starts one server on `address`, reporting each of `services` SERVING through
+// health. `flag` names the listener in errors.
+absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
+    grpc::ServerBuilder& builder, const std::string& address, absl::string_view flag,
+    std::initializer_list<const char*> services, std::string* bound) {
+  int port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " (--", flag,
+                                               "): the address is in use or not valid here"));
+  }
+  *bound = BoundAddress(address, port);
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  for (const char* service : services) health->SetServingStatus(service, true);
+  return server;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options) {
+  grpc::EnableDefaultHealthCheckService(true);
+  std::unique_ptr<IntakeServer> server(new IntakeServer());
+
+  // Reflection is for the admin listener only (idempotent; also keeps the library linked).
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder public_builder;
+  public_builder.SetOption(std::make_unique<WithoutReflection>());
+  grpc::ServerBuilder admin_builder;
+
+  public_builder.RegisterService(&server->public_services_.intake);
+  public_builder.RegisterService(&server->public_services_.provider);
+  admin_builder.RegisterService(&server->admin_services_.intake);
+  admin_builder.RegisterService(&server->admin_services_.provider);
+  admin_builder.RegisterService(&server->admin_);
+
+  absl::StatusOr<std::unique_ptr<grpc::Server>> public_server = BuildServer(
+      public_builder, options.listen, "listen",
+      {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name()},
+      &server->listen_address_);
+  if (!public_server.ok()) return public_server.status();
+  server->public_server_ = *std::move(public_server);
+
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
+      BuildServer(admin_builder, options.admin_listen, "admin_listen",
+                  {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
+                   v1::AdminService::service_full_name()},
+                  &server->admin_address_);
+  if (!admin_server.ok()) return admin_server.status();
+  server->admin_server_ = *std::move(admin_server);
+  return server;
+}
+
+IntakeServer::~IntakeServer() { Shutdown(absl::ZeroDuration()); }
+
+void IntakeServer::Shutdown(absl::Duration grace) {
+  const gpr_timespec deadline =
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                   gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));
+  for (grpc::Server* s : {public_server_.get(), admin_server_.get()}) {
+    if (s != nullptr) s->GetHealthCheckService()->Shutdown();
+  }
+  for (grpc::Server* s : {public_server_.get(), admin_server_.get()}) {
+    if (s != nullptr) s->Shutdown(deadline);
+  }
+}
+
+}  // namespace intake::api

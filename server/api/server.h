@@ -1,0 +1,64 @@
+// The two gRPC servers of intaked: the public listener (IntakeService, ProviderService,
+// health) and the admin listener (the same plus AdminService and server reflection).
+#ifndef INTAKE_SERVER_API_SERVER_H_
+#define INTAKE_SERVER_API_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "intake/v1/admin_service.grpc.pb.h"
+#include "intake/v1/intake_service.grpc.pb.h"
+#include "intake/v1/provider_service.grpc.pb.h"
+
+namespace intake::api {
+
+struct ServerOptions {
+  // host:port of the public listener; port 0 picks a free port.
+  std::string listen = "0.0.0.0:50051";
+  // host:port of the admin listener; keep it off public interfaces.
+  std::string admin_listen = "127.0.0.1:50052";
+};
+
+class IntakeServer {
+ public:
+  // Binds both listeners and starts serving, health SERVING. Returns kUnavailable naming the
+  // listener that could not bind (port in use, bad address).
+  static absl::StatusOr<std::unique_ptr<IntakeServer>> Start(const ServerOptions& options);
+
+  IntakeServer(const IntakeServer&) = delete;
+  IntakeServer& operator=(const IntakeServer&) = delete;
+  ~IntakeServer();
+
+  // The bound addresses, with the real port where 0 was asked for.
+  const std::string& listen_address() const { return listen_address_; }
+  const std::string& admin_address() const { return admin_address_; }
+
+  // Drains: health turns NOT_SERVING on both listeners, new calls are refused, calls in
+  // flight get until `grace` from now to finish, then are cancelled. Blocks until both
+  // servers have stopped. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  IntakeServer() = default;
+
+  // One instance per server: a gRPC service object registers with one server only.
+  struct Services {
+    v1::IntakeService::CallbackService intake;
+    v1::ProviderService::CallbackService provider;
+  };
+  Services public_services_;
+  Services admin_services_;
+  v1::AdminService::CallbackService admin_;
+
+  std::unique_ptr<grpc::Server> public_server_;
+  std::unique_ptr<grpc::Server> admin_server_;
+  std::string listen_address_;
+  std::string admin_address_;
+};
+
+}  // namespace intake::api
+
+#endif  // INTAKE_SERVER_API_SERVER_H_

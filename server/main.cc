@@ -1,0 +1,161 @@
+// intaked: flags and wiring only. Everything with behaviour lives in server/*.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "grpc/support/log.h"
+#include "server/api/server.h"
+#include "server/api/tokens.h"
+#include "server/store/data_dir.h"
+#include "server/store/store.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
+          "host:port of the public listener (IntakeService, ProviderService, health). "
+          "Port 0 picks a free port. Env: INTAKE_LISTEN.");
+ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
+          "host:port of the admin listener (AdminService and everything on --listen, plus "
+          "health and server reflection). Keep it on loopback or a private network. "
+          "Env: INTAKE_ADMIN_LISTEN.");
+ABSL_FLAG(std::string, data_dir, "./var",
+          "Directory of the SQLite database (intake.db) and the admin token (admin.token); "
+          "created with mode 0700 if missing. Env: INTAKE_DATA_DIR.");
+ABSL_FLAG(std::string, ports_file, "",
+          "If set, once serving, write the bound addresses there as one JSON object "
+          "{\"listen\": ..., \"admin_listen\": ...}, so scripts using port 0 need not guess. "
+          "Env: INTAKE_PORTS_FILE.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
+          "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
+
+namespace {
+
+constexpr const char* kEnvFlags[] = {"listen", "data_dir", "admin_listen", "ports_file",
+                                     "shutdown_grace"};
+
+// Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
+bool ApplyEnvironment() {
+  for (const char* name : kEnvFlags) {
+    const std::string var = absl::AsciiStrToUpper(absl::StrCat("INTAKE_", name));
+    const char* value = std::getenv(var.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
+      std::cerr << "intaked: " << var << ": " << error << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+// gRPC's own log lines: dropped until the server is up (start-up failures get one line of our
+// own), then only errors, marked as gRPC's.
+std::atomic<bool> grpc_logs_on{false};
+void LogFromGrpc(gpr_log_func_args* args) {
+  if (!grpc_logs_on.load() || args->severity != GPR_LOG_SEVERITY_ERROR) return;
+  std::cerr << "intaked: grpc: " << args->message << "\n";
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "intaked: " << status.message() << "\n";
+  return 1;
+}
+
+absl::Status WritePortsFile(const std::string& path, const std::string& json) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json << "\n";
+    if (!out.flush()) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Intake lead-intake gRPC server.\n"
+      "Usage: intaked [--listen=HOST:PORT] [--admin_listen=HOST:PORT] [--data_dir=DIR] ...\n"
+      "Every flag can also be set from the environment as INTAKE_<FLAG NAME IN CAPITALS>.");
+  absl::FlagsUsageConfig usage;
+  // --help lists the flags defined here (not Abseil's or gRPC's own).
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  if (!ApplyEnvironment()) return 2;
+  absl::ParseCommandLine(argc, argv);
+  gpr_set_log_function(LogFromGrpc);
+
+  // Signals are taken by sigwait below; block them before any thread exists so every thread
+  // inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return Fail(s);
+  absl::StatusOr<std::string> admin_token =
+      intake::store::ReadOrCreateSecretFile(data_dir + "/admin.token", intake::api::NewBearerToken);
+  if (!admin_token.ok()) return Fail(admin_token.status());
+  absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
+      intake::store::Store::Open(data_dir + "/intake.db");
+  if (!store.ok()) return Fail(store.status());
+
+  intake::api::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
+      intake::api::IntakeServer::Start(options);
+  if (!server.ok()) return Fail(server.status());
+  grpc_logs_on = true;
+
+  // Addresses are host:port strings gRPC has just bound, so they need no JSON escaping.
+  const std::string ports =
+      absl::StrFormat(R"({"listen": "%s", "admin_listen": "%s"})", (*server)->listen_address(),
+                      (*server)->admin_address());
+  if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
+    if (absl::Status s = WritePortsFile(path, ports); !s.ok()) return Fail(s);
+  }
+  std::cout << ports << std::endl;
+  std::cerr << absl::StrFormat("intaked: serving; database %s (instance %s, schema v%d)\n",
+                               (*store)->path(), (*store)->instance_id(),
+                               (*store)->schema_version());
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::cerr << "intaked: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ": draining\n";
+  // A second signal while draining means "now".
+  std::thread([&stop_signals] {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    std::cerr << "intaked: second signal: exiting without waiting\n";
+    std::_Exit(1);
+  }).detach();
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  std::cerr << "intaked: stopped\n";
+  return 0;
+}
