@@ -1,0 +1,255 @@
+#include "server/domain/submission.h"
+
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "server/domain/provider.h"
+
+namespace intake {
+namespace {
+
+// Which control characters a field tolerates.
+enum class Controls {
+  kNone,
+  // Tab and line feed: the message, once CR LF pairs are folded to LF.
+  kTabAndLineFeed,
+  // Tab, line feed and carriage return: verbatim text shown on a page.
+  kTabAndLineBreaks,
+};
+
+struct TextRule {
+  size_t min_chars;
+  size_t max_chars;
+  Controls controls = Controls::kNone;
+};
+
+// C0, DEL and C1.
+bool IsControl(uint32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+bool IsAllowedControl(Controls controls, uint32_t c) {
+  switch (controls) {
+    case Controls::kNone:
+      return false;
+    case Controls::kTabAndLineFeed:
+      return c == '\t' || c == '\n';
+    case Controls::kTabAndLineBreaks:
+      return c == '\t' || c == '\n' || c == '\r';
+  }
+  return false;
+}
+
+// Decodes the UTF-8 sequence at text[*i], advancing *i past it. Returns nullopt for anything
+// that is not well-formed UTF-8: stray continuation bytes, truncated sequences, overlong
+// forms, surrogates and code points past U+10FFFF.
+std::optional<uint32_t> DecodeUtf8(absl::string_view text, size_t* i) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  const uint8_t lead = byte(*i);
+  if (lead < 0x80) {
+    ++*i;
+    return lead;
+  }
+  size_t length;
+  uint32_t c;
+  uint8_t second_min = 0x80;
+  uint8_t second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    c = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    c = lead & 0x0F;
+    if (lead == 0xE0) second_min = 0xA0;  // Overlong.
+    if (lead == 0xED) second_max = 0x9F;  // Surrogates.
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    c = lead & 0x07;
+    if (lead == 0xF0) second_min = 0x90;  // Overlong.
+    if (lead == 0xF4) second_max = 0x8F;  // Past U+10FFFF.
+  } else {
+    return std::nullopt;
+  }
+  if (text.size() - *i < length) return std::nullopt;
+  for (size_t k = 1; k < length; ++k) {
+    const uint8_t b = byte(*i + k);
+    const uint8_t lo = k == 1 ? second_min : 0x80;
+    const uint8_t hi = k == 1 ? second_max : 0xBF;
+    if (b < lo || b > hi) return std::nullopt;
+    c = (c << 6) | (b & 0x3F);
+  }
+  *i += length;
+  return c;
+}
+
+// What is wrong with `text` under `rule`, for a person; nullopt when nothing is. Checks, in
+// this order, UTF-8, control characters and length, and reports the first failure only.
+std::optional<std::string> TextProblem(absl::string_view text, const TextRule& rule) {
+  size_t chars = 0;
+  bool control = false;
+  for (size_t i = 0; i < text.size();) {
+    const std::optional<uint32_t> c = DecodeUtf8(text, &i);
+    if (!c.has_value()) return "must be valid UTF-8";
+    if (IsControl(*c) && !IsAllowedControl(rule.controls, *c)) control = true;
+    ++chars;
+  }
+  if (control) {
+    return rule.controls == Controls::kNone
+               ? "must not contain control characters"
+               : "must not contain control characters other than tab and line breaks";
+  }
+  if (chars < rule.min_chars) {
+    return rule.min_chars == 1 ? std::string("is required")
+                               : absl::StrCat("must be at least ", rule.min_chars, " characters");
+  }
+  if (chars > rule.max_chars) {
+    return absl::StrCat("must be at most ", rule.max_chars, " characters");
+  }
+  return std::nullopt;
+}
+
+bool IsValidRequestId(absl::string_view id) {
+  if (id.size() > kMaxRequestIdChars) return false;
+  for (const char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+// "#####" or "#####-####".
+bool IsValidPostalCode(absl::string_view code) {
+  if (code.size() != 5 && code.size() != 10) return false;
+  for (size_t i = 0; i < code.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(code[i]);
+    if (i == 5 ? c != '-' : !absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+bool IsValidIpAddress(absl::string_view ip) {
+  // The longest textual IPv6 address ("ffff:...:ffff:255.255.255.255") is 45 characters.
+  constexpr size_t kMaxIpChars = 45;
+  if (ip.size() > kMaxIpChars) return false;
+  // inet_pton reads a C string, which an embedded NUL would cut short: refuse one.
+  if (ip.find('\0') != absl::string_view::npos) return false;
+  const std::string terminated(ip);
+  unsigned char address[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, terminated.c_str(), address) == 1 ||
+         inet_pton(AF_INET6, terminated.c_str(), address) == 1;
+}
+
+// Collects violations in the order fields are checked.
+class Violations {
+ public:
+  void Add(absl::string_view field, std::string description) {
+    list_.push_back(FieldViolation{std::string{field}, std::move(description)});
+  }
+  // Adds a violation when `text` breaks `rule`; returns whether it was fine.
+  bool CheckText(absl::string_view field, absl::string_view text, const TextRule& rule) {
+    std::optional<std::string> problem = TextProblem(text, rule);
+    if (!problem.has_value()) return true;
+    Add(field, *std::move(problem));
+    return false;
+  }
+  FieldViolations Take() && { return std::move(list_); }
+
+ private:
+  FieldViolations list_;
+};
+
+}  // namespace
+
+FieldViolations ValidateSubmission(Submission& submission, const PhoneNormalizer& phones) {
+  Violations violations;
+
+  if (!IsValidRequestId(submission.request_id)) {
+    violations.Add("request_id", absl::StrCat("must be at most ", kMaxRequestIdChars,
+                                              " characters of A-Z, a-z, 0-9, '_' and '-'"));
+  }
+  if (!submission.listing_id.empty() && !IsValidId(submission.listing_id)) {
+    violations.Add("listing_id", "must match [a-z0-9][a-z0-9-]{0,63}");
+  }
+
+  // Caller. The normalised values are kept aside until every field has passed.
+  const absl::string_view name = absl::StripAsciiWhitespace(submission.caller_name);
+  violations.CheckText("caller.name", name, {0, kMaxNameChars});
+
+  std::string e164;
+  if (submission.phone.empty()) {
+    violations.Add("caller.phone", "is required");
+  } else if (violations.CheckText("caller.phone", submission.phone, {1, kMaxPhoneChars})) {
+    absl::StatusOr<std::string> normalized = phones.ToE164(submission.phone);
+    if (normalized.ok()) {
+      e164 = *std::move(normalized);
+    } else {
+      // The contract promises a value-free reason; fall back on a fixed one if there is none.
+      const absl::string_view reason = normalized.status().message();
+      violations.Add("caller.phone", reason.empty() ? std::string("is not a valid phone number")
+                                                    : std::string{reason});
+    }
+  }
+
+  const absl::string_view postal_code = absl::StripAsciiWhitespace(submission.postal_code);
+  if (!postal_code.empty() && !IsValidPostalCode(postal_code)) {
+    violations.Add("caller.postal_code", "must be a US ZIP code: ##### or #####-####");
+  }
+
+  const std::string region = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(submission.region));
+  if (!region.empty() && !IsValidRegion(region)) {
+    violations.Add("caller.region", "must be a US state code: one of the 50 states, DC or PR");
+  }
+
+  // Consent.
+  if (!submission.consent_granted) {
+    violations.Add("consent.granted", "must be true: the caller must consent to the call back");
+  }
+  violations.CheckText("consent.text", submission.consent_text,
+                       {1, kMaxConsentTextChars, Controls::kTabAndLineBreaks});
+  if (submission.advertisers.size() > kMaxAdvertisers) {
+    // Past the limit the entries are not examined: a huge list would make a huge reply.
+    violations.Add("consent.advertisers",
+                   absl::StrCat("must have at most ", kMaxAdvertisers, " entries"));
+  } else {
+    for (size_t i = 0; i < submission.advertisers.size(); ++i) {
+      violations.CheckText(absl::StrCat("consent.advertisers[", i, "]"), submission.advertisers[i],
+                           {1, kMaxAdvertiserChars});
+    }
+  }
+
+  // Form context.
+  const FormContext& form = submission.form;
+  violations.CheckText("form.form_id", form.form_id, {0, kMaxFormIdChars});
+  violations.CheckText("form.page_url", form.page_url, {0, kMaxUrlChars});
+  violations.CheckText("form.referrer", form.referrer, {0, kMaxUrlChars});
+  violations.CheckText("form.user_agent", form.user_agent, {0, kMaxUserAgentChars});
+  if (!form.client_ip.empty() && !IsValidIpAddress(form.client_ip)) {
+    violations.Add("form.client_ip", "must be an IPv4 or IPv6 address");
+  }
+  violations.CheckText("form.utm_source", form.utm_source, {0, kMaxUtmChars});
+  violations.CheckText("form.utm_medium", form.utm_medium, {0, kMaxUtmChars});
+  violations.CheckText("form.utm_campaign", form.utm_campaign, {0, kMaxUtmChars});
+
+  // Checked as it will be stored, with CR LF pairs folded to LF; a CR left over is refused.
+  std::string message = absl::StrReplaceAll(submission.message, {{"\r\n", "\n"}});
+  violations.CheckText("message", message, {0, kMaxMessageChars, Controls::kTabAndLineFeed});
+
+  FieldViolations result = std::move(violations).Take();
+  if (!result.empty()) return result;
+
+  submission.caller_name = std::string{name};
+  submission.phone = std::move(e164);
+  submission.postal_code = std::string{postal_code};
+  submission.region = region;
+  submission.message = std::move(message);
+  return result;
+}
+
+bool IsBot(const Submission& submission) { return !submission.honeypot.empty(); }
+
+}  // namespace intake
