@@ -23,6 +23,38 @@ constexpr Migration kMigrations[] = {
         VALUES (1, lower(hex(randomblob(16))), CAST((julianday('now') - 2440587.5)
                 * 86400000000 AS INTEGER));
     )sql"},
+    {2, R"sql(
+      -- Providers, their listings and their bearer tokens. Times are microseconds since the
+      -- Unix epoch (UTC). regions: comma-separated state codes ('' = nationwide). hours:
+      -- comma-separated 'weekday:open-close' minute spans ('' = always open).
+      CREATE TABLE providers (
+        provider_id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        state INTEGER NOT NULL CHECK (state IN (1, 2)),  -- 1 ACTIVE, 2 PAUSED
+        regions TEXT NOT NULL,
+        daily_cap INTEGER NOT NULL CHECK (daily_cap >= 0),
+        time_zone TEXT NOT NULL,
+        hours TEXT NOT NULL,
+        create_time_us INTEGER NOT NULL,
+        update_time_us INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE listings (
+        listing_id TEXT PRIMARY KEY,
+        provider_id TEXT NOT NULL REFERENCES providers (provider_id),
+        display_name TEXT NOT NULL,
+        region TEXT NOT NULL,
+        create_time_us INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX listings_by_provider ON listings (provider_id, listing_id);
+      -- Only the SHA-256 of a token is kept; the token itself is shown once, at issue.
+      CREATE TABLE provider_tokens (
+        token_id TEXT PRIMARY KEY,
+        provider_id TEXT NOT NULL REFERENCES providers (provider_id),
+        token_sha256 BLOB NOT NULL UNIQUE,
+        create_time_us INTEGER NOT NULL,
+        revoke_time_us INTEGER
+      ) STRICT, WITHOUT ROWID;
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

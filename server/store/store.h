@@ -1,16 +1,48 @@
 // The SQLite store as the rest of intaked sees it: opened once at start-up, migrated, and
-// the owner of every connection to the database file.
+// the owner of every connection to the database file. Writes go through the one
+// GroupCommitWriter; reads through a pool of read-only connections.
+//
+// Every method blocks on SQLite, so callers run them on threads that may block (never a gRPC
+// reactor). Thread-safe.
 #ifndef INTAKE_SERVER_STORE_STORE_H_
 #define INTAKE_SERVER_STORE_STORE_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "SQLiteCpp/Database.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/domain/clock.h"
+#include "server/domain/provider.h"
 #include "server/store/connection.h"
+#include "server/store/group_commit_writer.h"
+#include "server/store/reader_pool.h"
 
 namespace intake::store {
+
+// One page of a listing in key order.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  // The key to pass as `after` for the next page; empty on the last page.
+  std::string next_after;
+};
+
+// A provider token as stored: its hash, never the token.
+struct ProviderToken {
+  std::string token_id;
+  std::string provider_id;
+  std::string token_sha256;  // 32 raw bytes.
+  absl::Time create_time;
+};
+
+struct StoreOptions {
+  ConnectionOptions connection;
+  const Clock* clock = &SystemClock::Get();
+};
 
 class Store {
  public:
@@ -18,8 +50,8 @@ class Store {
   // schema. Returns kFailedPrecondition for a database newer than this binary, kDataLoss for
   // a file that is not an Intake database, kUnavailable if it cannot be opened.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
-                                                     const ConnectionOptions& options = {});
-
+                                                     const StoreOptions& options = {});
+  ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -28,14 +60,47 @@ class Store {
   int schema_version() const { return schema_version_; }
   const std::string& path() const { return path_; }
 
+  // Providers. The caller validates (ValidateProvider) before storing.
+  // Stores a new provider, stamping its create and update times. kAlreadyExists if the id is
+  // taken.
+  absl::StatusOr<Provider> CreateProvider(Provider provider);
+  // Applies `change` to the stored provider inside the write transaction and stores the
+  // result (update time stamped). `change` may refuse with a status, which is returned and
+  // nothing is written. kNotFound for an unknown id.
+  absl::StatusOr<Provider> UpdateProvider(const std::string& provider_id,
+                                          std::function<absl::Status(Provider&)> change);
+  // kNotFound for an unknown id.
+  absl::StatusOr<Provider> GetProvider(const std::string& provider_id);
+  // Up to `limit` providers with ids after `after`, in id order.
+  absl::StatusOr<Page<Provider>> ListProviders(int limit, const std::string& after);
+
+  // Listings. kAlreadyExists for a taken id, kNotFound if the provider does not exist.
+  absl::StatusOr<Listing> CreateListing(Listing listing);
+  // Up to `limit` listings with ids after `after`, in id order; only `provider_id`'s if it
+  // is not empty.
+  absl::StatusOr<Page<Listing>> ListListings(int limit, const std::string& after,
+                                             const std::string& provider_id);
+
+  // Tokens. Stores the hash of a new token of `provider_id` under a fresh token_id.
+  // kNotFound if the provider does not exist.
+  absl::StatusOr<ProviderToken> IssueProviderToken(const std::string& provider_id,
+                                                   const std::string& token_sha256);
+  // Revokes the token; revoking a revoked token is OK. kNotFound for an unknown token_id.
+  // Returns the revoked token.
+  absl::StatusOr<ProviderToken> RevokeProviderToken(const std::string& token_id);
+  // Every token not revoked.
+  absl::StatusOr<std::vector<ProviderToken>> ActiveProviderTokens();
+
  private:
-  Store(std::string path, std::unique_ptr<SQLite::Database> writer, std::string instance_id,
-        int schema_version);
+  Store(std::string path, std::string instance_id, int schema_version,
+        std::unique_ptr<SQLite::Database> writer, const StoreOptions& options);
 
   const std::string path_;
-  const std::unique_ptr<SQLite::Database> writer_;
   const std::string instance_id_;
   const int schema_version_;
+  const Clock& clock_;
+  ReaderPool readers_;
+  GroupCommitWriter writer_;
 };
 
 }  // namespace intake::store

@@ -1,0 +1,78 @@
+// The one thread that writes to the database: it gathers every pending write into one
+// transaction, commits once (one fsync for the batch), and only then reports each result.
+#ifndef INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
+#define INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "SQLiteCpp/Database.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+
+namespace intake::store {
+
+class GroupCommitWriter {
+ public:
+  // Runs inside the batch transaction, in a savepoint of its own: returning an error (or
+  // throwing SQLite::Exception) undoes this write alone. Runs on the writer thread.
+  using Apply = absl::AnyInvocable<absl::Status(SQLite::Database&) &&>;
+  // Receives the write's final status once its batch has committed (or failed): OK means the
+  // write is on disk. Runs on the writer thread, so it must not block.
+  using Done = absl::AnyInvocable<void(absl::Status) &&>;
+  // Runs on the writer thread after each successful commit, before the batch's Done calls.
+  using AfterCommit = std::function<void()>;
+
+  struct Options {
+    // Most writes in one transaction; more wait for the next batch.
+    size_t max_batch = 512;
+    AfterCommit after_commit;
+  };
+
+  // Takes the writer connection and starts the thread.
+  GroupCommitWriter(std::unique_ptr<SQLite::Database> db, Options options);
+  // Finishes every write already submitted, then stops the thread.
+  ~GroupCommitWriter();
+  GroupCommitWriter(const GroupCommitWriter&) = delete;
+  GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
+
+  // Queues a write; never blocks on the database. If the commit of its batch fails (disk
+  // full, I/O error, busy past the timeout), `done` gets kUnavailable and nothing of the batch
+  // is stored. After the writer has stopped, `done` gets kUnavailable at once. Thread-safe.
+  void Submit(Apply apply, Done done) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Submit, then wait for the result: for callers on threads that may block (never a gRPC
+  // reactor). Thread-safe.
+  absl::Status Run(Apply apply);
+
+ private:
+  struct Write {
+    Apply apply;
+    Done done;
+  };
+
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !pending_.empty();
+  }
+  void Loop();
+  // Applies and commits one batch, then reports each write's status.
+  void CommitBatch(std::deque<Write>& batch);
+
+  const std::unique_ptr<SQLite::Database> db_;  // Used by the writer thread only.
+  const Options options_;
+
+  absl::Mutex mu_;
+  std::deque<Write> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread thread_;
+};
+
+}  // namespace intake::store
+
+#endif  // INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
