@@ -40,14 +40,18 @@ ABSL_FLAG(std::string, ports_file, "",
           "If set, once serving, write the bound addresses there as one JSON object "
           "{\"listen\": ..., \"admin_listen\": ...}, so scripts using port 0 need not guess. "
           "Env: INTAKE_PORTS_FILE.");
+ABSL_FLAG(std::string, intake_keys_file, "",
+          "If set, IntakeService (SubmitCallback, GetResponseStats) requires "
+          "`authorization: Bearer <key>` with one of the keys in this file (one per line, "
+          "'#' comments). The file is re-read when it changes. Env: INTAKE_INTAKE_KEYS_FILE.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
           "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
 
 namespace {
 
-constexpr const char* kEnvFlags[] = {"listen", "data_dir", "admin_listen", "ports_file",
-                                     "shutdown_grace"};
+constexpr const char* kEnvFlags[] = {"listen",           "data_dir",       "admin_listen",
+                                     "intake_keys_file", "shutdown_grace", "ports_file"};
 
 // Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
 bool ApplyEnvironment() {
@@ -118,18 +122,26 @@ int main(int argc, char** argv) {
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return Fail(s);
+  const std::string admin_token_path = data_dir + "/admin.token";
   absl::StatusOr<std::string> admin_token =
-      intake::store::ReadOrCreateSecretFile(data_dir + "/admin.token", intake::api::NewBearerToken);
+      intake::store::ReadOrCreateSecretFile(admin_token_path, intake::api::NewBearerToken);
   if (!admin_token.ok()) return Fail(admin_token.status());
   absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
       intake::store::Store::Open(data_dir + "/intake.db");
   if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens =
+      (*store)->ActiveProviderTokens();
+  if (!tokens.ok()) return Fail(tokens.status());
+  absl::StatusOr<std::unique_ptr<intake::api::Authenticator>> auth =
+      intake::api::Authenticator::Create({admin_token_path, absl::GetFlag(FLAGS_intake_keys_file)},
+                                         *tokens);
+  if (!auth.ok()) return Fail(auth.status());
 
   intake::api::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
-      intake::api::IntakeServer::Start(options);
+      intake::api::IntakeServer::Start(options, store->get(), auth->get());
   if (!server.ok()) return Fail(server.status());
   grpc_logs_on = true;
 

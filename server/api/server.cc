@@ -57,9 +57,14 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options) {
+IntakeServer::IntakeServer(const ServerOptions& options, store::Store* store, Authenticator* auth)
+    : executor_(options.blocking_threads), gate_(auth, &executor_), admin_(&gate_, store) {}
+
+absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
+                                                                  store::Store* store,
+                                                                  Authenticator* auth) {
   grpc::EnableDefaultHealthCheckService(true);
-  std::unique_ptr<IntakeServer> server(new IntakeServer());
+  std::unique_ptr<IntakeServer> server(new IntakeServer(options, store, auth));
 
   // Reflection is for the admin listener only (idempotent; also keeps the library linked).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -12,6 +12,11 @@
 #include "intake/v1/admin_service.grpc.pb.h"
 #include "intake/v1/intake_service.grpc.pb.h"
 #include "intake/v1/provider_service.grpc.pb.h"
+#include "server/api/admin_service.h"
+#include "server/api/auth.h"
+#include "server/api/blocking_executor.h"
+#include "server/api/rpc_gate.h"
+#include "server/store/store.h"
 
 namespace intake::api {
 
@@ -20,13 +25,18 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
   // host:port of the admin listener; keep it off public interfaces.
   std::string admin_listen = "127.0.0.1:50052";
+  // Threads on which handlers wait for SQLite.
+  int blocking_threads = 4;
 };
 
 class IntakeServer {
  public:
   // Binds both listeners and starts serving, health SERVING. Returns kUnavailable naming the
-  // listener that could not bind (port in use, bad address).
-  static absl::StatusOr<std::unique_ptr<IntakeServer>> Start(const ServerOptions& options);
+  // listener that could not bind (port in use, bad address). `store` and `auth` must
+  // outlive the server.
+  static absl::StatusOr<std::unique_ptr<IntakeServer>> Start(const ServerOptions& options,
+                                                             store::Store* store,
+                                                             Authenticator* auth);
 
   IntakeServer(const IntakeServer&) = delete;
   IntakeServer& operator=(const IntakeServer&) = delete;
@@ -42,16 +52,18 @@ class IntakeServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  IntakeServer() = default;
+  IntakeServer(const ServerOptions& options, store::Store* store, Authenticator* auth);
 
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
     v1::IntakeService::CallbackService intake;
     v1::ProviderService::CallbackService provider;
   };
+  BlockingExecutor executor_;
+  RpcGate gate_;
   Services public_services_;
   Services admin_services_;
-  v1::AdminService::CallbackService admin_;
+  AdminServiceImpl admin_;
 
   std::unique_ptr<grpc::Server> public_server_;
   std::unique_ptr<grpc::Server> admin_server_;

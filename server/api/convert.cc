@@ -1,0 +1,93 @@
+#include "server/api/convert.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace intake::api {
+
+void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
+  if (time == absl::InfinitePast()) return;
+  const int64_t micros = absl::ToUnixMicros(time);
+  out->set_seconds(micros / 1'000'000);
+  out->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  if (out->nanos() < 0) {
+    out->set_seconds(out->seconds() - 1);
+    out->set_nanos(out->nanos() + 1'000'000'000);
+  }
+}
+
+void ToProto(const Provider& provider, v1::Provider* out) {
+  out->set_provider_id(provider.provider_id);
+  out->set_display_name(provider.display_name);
+  out->set_state(provider.state == ProviderState::kPaused ? v1::PROVIDER_STATE_PAUSED
+                                                          : v1::PROVIDER_STATE_ACTIVE);
+  for (const std::string& region : provider.regions) out->add_regions(region);
+  out->set_daily_cap(provider.daily_cap);
+  out->set_time_zone(provider.time_zone);
+  for (const OpeningPeriod& p : provider.hours) {
+    v1::OpeningPeriod* period = out->add_hours();
+    period->set_day_of_week(static_cast<v1::Weekday>(p.day));
+    period->set_open_minute(p.open_minute);
+    period->set_close_minute(p.close_minute);
+  }
+  ToProto(provider.create_time, out->mutable_create_time());
+  ToProto(provider.update_time, out->mutable_update_time());
+}
+
+void ToProto(const Listing& listing, v1::Listing* out) {
+  out->set_listing_id(listing.listing_id);
+  out->set_provider_id(listing.provider_id);
+  out->set_display_name(listing.display_name);
+  out->set_region(listing.region);
+  ToProto(listing.create_time, out->mutable_create_time());
+}
+
+ProviderState FromProto(v1::ProviderState state, ProviderState if_unspecified,
+                        absl::string_view field, FieldViolations* violations) {
+  switch (state) {
+    case v1::PROVIDER_STATE_ACTIVE:
+      return ProviderState::kActive;
+    case v1::PROVIDER_STATE_PAUSED:
+      return ProviderState::kPaused;
+    case v1::PROVIDER_STATE_UNSPECIFIED:
+      return if_unspecified;
+    default:
+      violations->push_back({std::string(field), "is not a known ProviderState"});
+      return if_unspecified;
+  }
+}
+
+std::vector<OpeningPeriod> FromProto(
+    const google::protobuf::RepeatedPtrField<v1::OpeningPeriod>& hours) {
+  std::vector<OpeningPeriod> out;
+  out.reserve(hours.size());
+  for (int i = 0; i < hours.size(); ++i) {
+    const v1::OpeningPeriod& p = hours[i];
+    // Minutes beyond int range cannot be valid; clamp so validation reports them as such.
+    const auto minute = [](uint32_t m) { return static_cast<int>(std::min<uint32_t>(m, 100000)); };
+    out.push_back(OpeningPeriod{static_cast<Weekday>(p.day_of_week()), minute(p.open_minute()),
+                                minute(p.close_minute())});
+  }
+  return out;
+}
+
+Provider FromProto(const v1::CreateProviderRequest& request, FieldViolations* violations) {
+  Provider p;
+  p.provider_id = request.provider_id();
+  p.display_name = request.display_name();
+  p.state = FromProto(request.state(), ProviderState::kActive, "state", violations);
+  p.regions.assign(request.regions().begin(), request.regions().end());
+  p.daily_cap = request.daily_cap();
+  p.time_zone = request.time_zone().empty() ? std::string(kDefaultTimeZone) : request.time_zone();
+  p.hours = FromProto(request.hours());
+  return p;
+}
+
+Listing FromProto(const v1::CreateListingRequest& request) {
+  return Listing{request.listing_id(), request.provider_id(), request.display_name(),
+                 request.region(), absl::InfinitePast()};
+}
+
+}  // namespace intake::api

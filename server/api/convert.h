@@ -1,0 +1,36 @@
+// Conversions between intake.v1 messages and domain values. Proto-to-domain conversions
+// report what cannot be represented (an unknown enum value) as field violations.
+#ifndef INTAKE_SERVER_API_CONVERT_H_
+#define INTAKE_SERVER_API_CONVERT_H_
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "intake/v1/admin_service.pb.h"
+#include "intake/v1/provider.pb.h"
+#include "server/domain/field_violation.h"
+#include "server/domain/provider.h"
+
+namespace intake::api {
+
+// Unset (InfinitePast) times leave the timestamp unset.
+void ToProto(absl::Time time, google::protobuf::Timestamp* out);
+void ToProto(const Provider& provider, v1::Provider* out);
+void ToProto(const Listing& listing, v1::Listing* out);
+
+// `state` as a domain value; UNSPECIFIED is `if_unspecified`, an unknown number a violation
+// on `field`.
+ProviderState FromProto(v1::ProviderState state, ProviderState if_unspecified,
+                        absl::string_view field, FieldViolations* violations);
+// Opening periods as given; ValidateProvider judges them (weekday, minute ranges).
+std::vector<OpeningPeriod> FromProto(
+    const google::protobuf::RepeatedPtrField<v1::OpeningPeriod>& hours);
+
+// A new provider from CreateProviderRequest, with the API's defaults (ACTIVE,
+// America/New_York).
+Provider FromProto(const v1::CreateProviderRequest& request, FieldViolations* violations);
+Listing FromProto(const v1::CreateListingRequest& request);
+
+}  // namespace intake::api
+
+#endif  // INTAKE_SERVER_API_CONVERT_H_

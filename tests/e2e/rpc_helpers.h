@@ -1,0 +1,45 @@
+// Small client-side helpers for end-to-end tests: contexts with deadlines and tokens, and
+// reading a google.rpc.BadRequest out of a failed call.
+#ifndef INTAKE_TESTS_E2E_RPC_HELPERS_H_
+#define INTAKE_TESTS_E2E_RPC_HELPERS_H_
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
+
+namespace intake::testing {
+
+// A context with a deadline and, if `token` is not empty, `authorization: Bearer <token>`.
+inline std::unique_ptr<grpc::ClientContext> Context(const std::string& token = "",
+                                                    absl::Duration deadline = absl::Seconds(10)) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+  return context;
+}
+
+// The field paths of the BadRequest a failed call carried; empty if it carried none.
+inline std::set<std::string> BadFields(const grpc::Status& status) {
+  std::set<std::string> fields;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return fields;
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.UnpackTo(&bad_request)) continue;
+    for (const auto& violation : bad_request.field_violations()) {
+      fields.insert(violation.field());
+    }
+  }
+  return fields;
+}
+
+}  // namespace intake::testing
+
+#endif  // INTAKE_TESTS_E2E_RPC_HELPERS_H_
