@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/domain/text.h"
 
 namespace intake {
 namespace {
@@ -27,95 +29,12 @@ constexpr size_t kMaxDisplayNameChars = 200;
 constexpr size_t kMaxTimeZoneChars = 64;
 constexpr int kMinutesPerDay = 24 * 60;
 
-enum class TextProblem { kNone, kInvalidUtf8, kControl, kTooShort, kTooLong };
-
-bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// Decodes one code point of strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
-// above U+10FFFF) starting at text[*pos] and advances *pos past it. False on malformed input.
-bool DecodeUtf8(absl::string_view text, size_t* pos, char32_t* code_point) {
-  const auto byte = [&text](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const size_t i = *pos;
-  const unsigned char lead = byte(i);
-  size_t length = 0;
-  char32_t value = 0;
-  // The valid range of the second byte depends on the lead byte; it is what rules out
-  // overlong encodings, surrogates and values above U+10FFFF.
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xBF;
-  if (lead < 0x80) {
-    *code_point = lead;
-    *pos = i + 1;
-    return true;
-  } else if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    value = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    value = lead & 0x0F;
-    if (lead == 0xE0) second_min = 0xA0;
-    if (lead == 0xED) second_max = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    value = lead & 0x07;
-    if (lead == 0xF0) second_min = 0x90;
-    if (lead == 0xF4) second_max = 0x8F;
-  } else {
-    return false;
-  }
-  if (text.size() - i < length) return false;
-  const unsigned char second = byte(i + 1);
-  if (second < second_min || second > second_max) return false;
-  value = (value << 6) | (second & 0x3F);
-  for (size_t k = 2; k < length; ++k) {
-    const unsigned char c = byte(i + k);
-    if (!IsContinuation(c)) return false;
-    value = (value << 6) | (c & 0x3F);
-  }
-  *code_point = value;
-  *pos = i + length;
-  return true;
-}
-
-bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
-
-TextProblem CheckText(absl::string_view text, size_t min_chars, size_t max_chars) {
-  size_t chars = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    char32_t c;
-    if (!DecodeUtf8(text, &pos, &c)) return TextProblem::kInvalidUtf8;
-    if (IsControl(c)) return TextProblem::kControl;
-    ++chars;
-  }
-  if (chars < min_chars) return TextProblem::kTooShort;
-  if (chars > max_chars) return TextProblem::kTooLong;
-  return TextProblem::kNone;
-}
-
-std::string TextProblemDescription(TextProblem problem, size_t min_chars, size_t max_chars) {
-  switch (problem) {
-    case TextProblem::kNone:
-      break;
-    case TextProblem::kInvalidUtf8:
-      return "must be valid UTF-8";
-    case TextProblem::kControl:
-      return "must not contain control characters";
-    case TextProblem::kTooShort:
-      return min_chars == 1 ? "is required"
-                            : absl::StrCat("must be at least ", min_chars, " characters");
-    case TextProblem::kTooLong:
-      return absl::StrCat("must be at most ", max_chars, " characters");
-  }
-  return "";
-}
-
 // absl::LoadTimeZone also accepts absolute and relative file paths, "file:" and "libc:"
 // prefixes and "localtime" (the host's zone). A stored provider must name a zone of the tz
-// database, and an admin request must not make the server open arbitrary files, so only names
-// shaped like IANA ones ("America/New_York", "Etc/GMT+5", "UTC") reach the loader. (The loader
-// caches every name it is asked for, failures included, for the life of the process; the
-// length limit keeps those entries small.)
+// database, and neither an admin request nor a stored row must make the server open arbitrary
+// files, so only names shaped like IANA ones ("America/New_York", "Etc/GMT+5", "UTC") reach the
+// loader. (The loader caches every name it is asked for, failures included, for the life of
+// the process; the length limit keeps those entries small.)
 bool LooksLikeIanaName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxTimeZoneChars || name == "localtime") return false;
   bool segment_start = true;
@@ -131,11 +50,6 @@ bool LooksLikeIanaName(absl::string_view name) {
     }
   }
   return !segment_start;
-}
-
-bool IsKnownTimeZone(absl::string_view name) {
-  absl::TimeZone tz;
-  return LooksLikeIanaName(name) && absl::LoadTimeZone(name, &tz);
 }
 
 void Add(FieldViolations* violations, absl::string_view prefix, absl::string_view field,
@@ -154,11 +68,8 @@ void CheckId(FieldViolations* violations, absl::string_view prefix, absl::string
 
 void CheckDisplayName(FieldViolations* violations, absl::string_view prefix,
                       absl::string_view name) {
-  const TextProblem problem = CheckText(name, 1, kMaxDisplayNameChars);
-  if (problem != TextProblem::kNone) {
-    Add(violations, prefix, "display_name",
-        TextProblemDescription(problem, 1, kMaxDisplayNameChars));
-  }
+  std::optional<std::string> problem = FindTextProblem(name, {1, kMaxDisplayNameChars});
+  if (problem.has_value()) Add(violations, prefix, "display_name", *std::move(problem));
 }
 
 constexpr char kRegionDescription[] = "must be a 2-letter US state code, DC or PR";
@@ -186,9 +97,10 @@ void CheckRegions(FieldViolations* violations, absl::string_view prefix,
 
 void CheckTimeZone(FieldViolations* violations, absl::string_view prefix,
                    absl::string_view time_zone) {
+  absl::TimeZone tz;
   if (time_zone.empty()) {
     Add(violations, prefix, "time_zone", "is required");
-  } else if (!IsKnownTimeZone(time_zone)) {
+  } else if (!LoadIanaTimeZone(time_zone, &tz)) {
     Add(violations, prefix, "time_zone", "unknown IANA time zone");
   }
 }
@@ -254,7 +166,15 @@ bool IsValidRegion(absl::string_view region) {
 }
 
 bool IsValidText(absl::string_view text, size_t min_chars, size_t max_chars) {
-  return CheckText(text, min_chars, max_chars) == TextProblem::kNone;
+  return !FindTextProblem(text, {min_chars, max_chars}).has_value();
+}
+
+bool LoadIanaTimeZone(absl::string_view name, absl::TimeZone* tz) {
+  if (!LooksLikeIanaName(name)) {
+    *tz = absl::UTCTimeZone();  // As absl::LoadTimeZone leaves it on failure.
+    return false;
+  }
+  return absl::LoadTimeZone(name, tz);
 }
 
 FieldViolations ValidateProvider(const Provider& provider, absl::string_view field_prefix) {

@@ -62,10 +62,16 @@ bool IsValidRegion(absl::string_view region);
 // characters (C0, DEL, C1).
 bool IsValidText(absl::string_view text, size_t min_chars, size_t max_chars);
 
+// Loads the IANA zone `name` into *tz. Only names shaped like tz-database names
+// ("America/New_York", "Etc/GMT+5", "UTC"; at most 64 characters) are tried, since
+// absl::LoadTimeZone also accepts file paths and "localtime". Returns false, with *tz set to
+// UTC, for anything else and for a zone that does not load. Thread-safe.
+bool LoadIanaTimeZone(absl::string_view name, absl::TimeZone* tz);
+
 // Every rule a provider must meet to be stored, reported against the API's field names
 // (`provider_id`, `display_name`, `regions[1]`, `time_zone`, `hours[0].close_minute`, ...):
 // a valid id, a display name of 1-200 characters without control characters, valid and
-// distinct regions, a time zone absl::LoadTimeZone knows, at most kMaxOpeningPeriods periods
+// distinct regions, a time zone LoadIanaTimeZone loads, at most kMaxOpeningPeriods periods
 // each with a weekday and 0 <= open < close <= 1440, none overlapping on one day. Empty when
 // the provider is fine. `field_prefix` is prepended to every field ("provider." for
 // UpdateProvider).

@@ -19,35 +19,6 @@ namespace {
 // How many skipped providers a detail names before summarising the rest as "and N more".
 constexpr size_t kMaxSkippedInDetail = 10;
 
-// Mirrors the name check in provider.cc: stored providers were validated with it, but
-// routing must not open arbitrary files (absl::LoadTimeZone accepts paths) even if a row
-// was written some other way.
-bool LooksLikeIanaName(absl::string_view name) {
-  if (name.empty() || name.size() > 64 || name == "localtime") return false;
-  bool segment_start = true;
-  for (const char c : name) {
-    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-    if (segment_start) {
-      if (!letter) return false;
-      segment_start = false;
-    } else if (c == '/') {
-      segment_start = true;
-    } else if (!letter && !(c >= '0' && c <= '9') && c != '_' && c != '-' && c != '+') {
-      return false;
-    }
-  }
-  return !segment_start;
-}
-
-// Loads the provider's zone into *tz; false (and *tz = UTC) if it is unusable.
-bool LoadProviderTimeZone(const Provider& provider, absl::TimeZone* tz) {
-  if (!LooksLikeIanaName(provider.time_zone)) {
-    *tz = absl::UTCTimeZone();
-    return false;
-  }
-  return absl::LoadTimeZone(provider.time_zone, tz);
-}
-
 // ISO numbering (Monday = 1), as Weekday uses.
 Weekday IsoWeekday(absl::Weekday day) {
   switch (day) {
@@ -99,8 +70,10 @@ std::string IneligibleBecause(const RoutingCandidate& candidate, const RoutingRe
     }
     return "does not serve the caller's region";
   }
+  // Stored providers were validated, but a row written some other way must still not make the
+  // loader open a file: LoadIanaTimeZone only tries tz-database names.
   absl::TimeZone tz;
-  if (!LoadProviderTimeZone(provider, &tz)) return "unknown time zone";
+  if (!LoadIanaTimeZone(provider.time_zone, &tz)) return "unknown time zone";
   if (provider.daily_cap != 0 && candidate.assigned_today >= provider.daily_cap) {
     return absl::StrCat("cap ", provider.daily_cap, " reached");
   }
@@ -182,14 +155,14 @@ bool IsOpen(const Provider& provider, absl::Time now) {
   if (provider.hours.empty()) return true;
   absl::TimeZone tz;
   // Without its zone there is no local time to judge the hours by.
-  if (!LoadProviderTimeZone(provider, &tz)) return false;
+  if (!LoadIanaTimeZone(provider.time_zone, &tz)) return false;
   return IsOpenIn(provider, tz, now);
 }
 
 absl::Time LocalDayStart(const Provider& provider, absl::Time now) {
   absl::TimeZone tz;
   // A zone that does not load leaves tz at UTC, which is the only defensible fallback.
-  LoadProviderTimeZone(provider, &tz);
+  LoadIanaTimeZone(provider.time_zone, &tz);
   const absl::CivilDay day = absl::ToCivilDay(now, tz);
   const absl::TimeZone::TimeInfo midnight = tz.At(absl::CivilSecond(day));
   // Where a DST change skips local midnight, the day starts at the transition itself; where

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,107 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "server/domain/provider.h"
+#include "server/domain/text.h"
 
 namespace intake {
 namespace {
-
-// Which control characters a field tolerates.
-enum class Controls {
-  kNone,
-  // Tab and line feed: the message, once CR LF pairs are folded to LF.
-  kTabAndLineFeed,
-  // Tab, line feed and carriage return: verbatim text shown on a page.
-  kTabAndLineBreaks,
-};
-
-struct TextRule {
-  size_t min_chars;
-  size_t max_chars;
-  Controls controls = Controls::kNone;
-};
-
-// C0, DEL and C1.
-bool IsControl(uint32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
-
-bool IsAllowedControl(Controls controls, uint32_t c) {
-  switch (controls) {
-    case Controls::kNone:
-      return false;
-    case Controls::kTabAndLineFeed:
-      return c == '\t' || c == '\n';
-    case Controls::kTabAndLineBreaks:
-      return c == '\t' || c == '\n' || c == '\r';
-  }
-  return false;
-}
-
-// Decodes the UTF-8 sequence at text[*i], advancing *i past it. Returns nullopt for anything
-// that is not well-formed UTF-8: stray continuation bytes, truncated sequences, overlong
-// forms, surrogates and code points past U+10FFFF.
-std::optional<uint32_t> DecodeUtf8(absl::string_view text, size_t* i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  const uint8_t lead = byte(*i);
-  if (lead < 0x80) {
-    ++*i;
-    return lead;
-  }
-  size_t length;
-  uint32_t c;
-  uint8_t second_min = 0x80;
-  uint8_t second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    c = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    c = lead & 0x0F;
-    if (lead == 0xE0) second_min = 0xA0;  // Overlong.
-    if (lead == 0xED) second_max = 0x9F;  // Surrogates.
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    c = lead & 0x07;
-    if (lead == 0xF0) second_min = 0x90;  // Overlong.
-    if (lead == 0xF4) second_max = 0x8F;  // Past U+10FFFF.
-  } else {
-    return std::nullopt;
-  }
-  if (text.size() - *i < length) return std::nullopt;
-  for (size_t k = 1; k < length; ++k) {
-    const uint8_t b = byte(*i + k);
-    const uint8_t lo = k == 1 ? second_min : 0x80;
-    const uint8_t hi = k == 1 ? second_max : 0xBF;
-    if (b < lo || b > hi) return std::nullopt;
-    c = (c << 6) | (b & 0x3F);
-  }
-  *i += length;
-  return c;
-}
-
-// What is wrong with `text` under `rule`, for a person; nullopt when nothing is. Checks, in
-// this order, UTF-8, control characters and length, and reports the first failure only.
-std::optional<std::string> TextProblem(absl::string_view text, const TextRule& rule) {
-  size_t chars = 0;
-  bool control = false;
-  for (size_t i = 0; i < text.size();) {
-    const std::optional<uint32_t> c = DecodeUtf8(text, &i);
-    if (!c.has_value()) return "must be valid UTF-8";
-    if (IsControl(*c) && !IsAllowedControl(rule.controls, *c)) control = true;
-    ++chars;
-  }
-  if (control) {
-    return rule.controls == Controls::kNone
-               ? "must not contain control characters"
-               : "must not contain control characters other than tab and line breaks";
-  }
-  if (chars < rule.min_chars) {
-    return rule.min_chars == 1 ? std::string("is required")
-                               : absl::StrCat("must be at least ", rule.min_chars, " characters");
-  }
-  if (chars > rule.max_chars) {
-    return absl::StrCat("must be at most ", rule.max_chars, " characters");
-  }
-  return std::nullopt;
-}
 
 bool IsValidRequestId(absl::string_view id) {
   if (id.size() > kMaxRequestIdChars) return false;
@@ -152,7 +54,7 @@ class Violations {
   }
   // Adds a violation when `text` breaks `rule`; returns whether it was fine.
   bool CheckText(absl::string_view field, absl::string_view text, const TextRule& rule) {
-    std::optional<std::string> problem = TextProblem(text, rule);
+    std::optional<std::string> problem = FindTextProblem(text, rule);
     if (!problem.has_value()) return true;
     Add(field, *std::move(problem));
     return false;
@@ -210,7 +112,7 @@ FieldViolations ValidateSubmission(Submission& submission, const PhoneNormalizer
     violations.Add("consent.granted", "must be true: the caller must consent to the call back");
   }
   violations.CheckText("consent.text", submission.consent_text,
-                       {1, kMaxConsentTextChars, Controls::kTabAndLineBreaks});
+                       {1, kMaxConsentTextChars, AllowedControls::kTabAndLineBreaks});
   if (submission.advertisers.size() > kMaxAdvertisers) {
     // Past the limit the entries are not examined: a huge list would make a huge reply.
     violations.Add("consent.advertisers",
@@ -237,7 +139,7 @@ FieldViolations ValidateSubmission(Submission& submission, const PhoneNormalizer
 
   // Checked as it will be stored, with CR LF pairs folded to LF; a CR left over is refused.
   std::string message = absl::StrReplaceAll(submission.message, {{"\r\n", "\n"}});
-  violations.CheckText("message", message, {0, kMaxMessageChars, Controls::kTabAndLineFeed});
+  violations.CheckText("message", message, {0, kMaxMessageChars, AllowedControls::kTabAndLineFeed});
 
   FieldViolations result = std::move(violations).Take();
   if (!result.empty()) return result;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace intake {
@@ -180,6 +181,19 @@ TEST(ValidateProviderTest, ValidBoundaryValues) {
                        static_cast<int>(i / 7) * 60 + 30});
   }
   EXPECT_EQ(Describe(ValidateProvider(p)), "");
+}
+
+TEST(LoadIanaTimeZoneTest, LoadsTzDatabaseNamesOnly) {
+  absl::TimeZone tz;
+  ASSERT_TRUE(LoadIanaTimeZone("America/Chicago", &tz));
+  EXPECT_EQ(tz.name(), "America/Chicago");
+  // Refused before the loader sees it (a path, "localtime") or by the loader: either way *tz is
+  // UTC afterwards, whatever it held.
+  for (const char* name : {"/usr/share/zoneinfo/UTC", "localtime", "Nowhere/Special", ""}) {
+    ASSERT_TRUE(LoadIanaTimeZone("America/Chicago", &tz));
+    EXPECT_FALSE(LoadIanaTimeZone(name, &tz)) << name;
+    EXPECT_EQ(tz, absl::UTCTimeZone()) << name;
+  }
 }
 
 TEST(ValidateProviderTest, ValidTimeZones) {
