@@ -13,7 +13,10 @@
 namespace intake::store {
 
 GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, Options options)
-    : db_(std::move(db)), options_(std::move(options)), thread_([this] { Loop(); }) {}
+    : db_(std::move(db)),
+      statements_(*db_),
+      options_(std::move(options)),
+      thread_([this] { Loop(); }) {}
 
 GroupCommitWriter::~GroupCommitWriter() {
   {
@@ -74,6 +77,7 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
       } catch (const std::exception& e) {
         results[i] = SqliteError("writing", e);
       }
+      statements_.ResetAll();
       // SQLite rolls the whole transaction back by itself on some errors (I/O, full disk);
       // then the batch is lost and every write in it must hear so.
       if (sqlite3_get_autocommit(db_->getHandle()) != 0) {
@@ -93,7 +97,7 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
       }
     }
   }
-  if (batch_status.ok() && options_.after_commit) options_.after_commit();
+  if (batch_status.ok() && options_.after_commit) options_.after_commit(*db_);
   for (size_t i = 0; i < batch.size(); ++i) {
     std::move(batch[i].done)(batch_status.ok() ? std::move(results[i])
                                                : absl::UnavailableError(batch_status.message()));

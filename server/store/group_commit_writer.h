@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "server/store/statement_cache.h"
 
 namespace intake::store {
 
@@ -25,8 +26,9 @@ class GroupCommitWriter {
   // Receives the write's final status once its batch has committed (or failed): OK means the
   // write is on disk. Runs on the writer thread, so it must not block.
   using Done = absl::AnyInvocable<void(absl::Status) &&>;
-  // Runs on the writer thread after each successful commit, before the batch's Done calls.
-  using AfterCommit = std::function<void()>;
+  // Runs on the writer thread after each successful commit, before the batch's Done calls,
+  // outside any transaction.
+  using AfterCommit = std::function<void(SQLite::Database&)>;
 
   struct Options {
     // Most writes in one transaction; more wait for the next batch.
@@ -46,6 +48,10 @@ class GroupCommitWriter {
   // is stored. After the writer has stopped, `done` gets kUnavailable at once. Thread-safe.
   void Submit(Apply apply, Done done) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Prepared statements on the writer connection, for Apply functions to reuse. Writer thread
+  // only (inside an Apply or AfterCommit); every statement is reset after each Apply.
+  StatementCache& statements() { return statements_; }
+
   // Submit, then wait for the result: for callers on threads that may block (never a gRPC
   // reactor). Thread-safe.
   absl::Status Run(Apply apply);
@@ -64,6 +70,7 @@ class GroupCommitWriter {
   void CommitBatch(std::deque<Write>& batch);
 
   const std::unique_ptr<SQLite::Database> db_;  // Used by the writer thread only.
+  StatementCache statements_;                   // Declared after db_: closed before it.
   const Options options_;
 
   absl::Mutex mu_;

@@ -55,6 +55,80 @@ constexpr Migration kMigrations[] = {
         revoke_time_us INTEGER
       ) STRICT, WITHOUT ROWID;
     )sql"},
+    {3, R"sql(
+      -- The intake path. Personal data (name, phone, postal code, message, client IP, user
+      -- agent, referrer) lives only inside `sealed` (libsodium secretbox); leads are found by
+      -- phone_hash, a keyed hash of the E.164 number.
+      ALTER TABLE providers ADD COLUMN last_assigned_us INTEGER;
+      -- Each consent text once, by its SHA-256: the proof of what a caller was shown.
+      CREATE TABLE consent_texts (
+        sha256 BLOB PRIMARY KEY,
+        text TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE leads (
+        lead_id TEXT PRIMARY KEY,
+        state INTEGER NOT NULL,           -- intake::LeadState
+        phone_hash BLOB NOT NULL,
+        target TEXT NOT NULL,             -- listing_id, or '' for the general helpline
+        provider_id TEXT REFERENCES providers (provider_id),
+        routing_reason INTEGER NOT NULL,  -- intake::RoutingReason + 1
+        routing_detail TEXT NOT NULL,
+        region TEXT NOT NULL,
+        sealed BLOB,                      -- NULL once erased
+        form_id TEXT NOT NULL,
+        page_url TEXT NOT NULL,
+        utm_source TEXT NOT NULL,
+        utm_medium TEXT NOT NULL,
+        utm_campaign TEXT NOT NULL,
+        consent_sha256 BLOB NOT NULL REFERENCES consent_texts (sha256),
+        advertisers TEXT NOT NULL,        -- newline-separated
+        consent_time_us INTEGER NOT NULL,
+        create_time_us INTEGER NOT NULL,
+        last_submit_time_us INTEGER NOT NULL,
+        submission_count INTEGER NOT NULL,
+        acknowledge_time_us INTEGER,
+        first_contact_time_us INTEGER,
+        last_outcome INTEGER
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX leads_by_phone ON leads (phone_hash, target, last_submit_time_us);
+      CREATE INDEX leads_by_provider ON leads (provider_id, create_time_us);
+      -- Every accepted submission; request_id makes retries idempotent.
+      CREATE TABLE submissions (
+        submission_id TEXT PRIMARY KEY,
+        request_id TEXT UNIQUE,
+        payload_sha256 BLOB NOT NULL,
+        outcome INTEGER NOT NULL,         -- intake::SubmissionOutcome
+        lead_id TEXT,
+        create_time_us INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      -- The event log and outbox of every lead stream. AUTOINCREMENT: a sequence is never
+      -- reused, even after the newest events are purged.
+      CREATE TABLE lead_events (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        lead_id TEXT NOT NULL,
+        provider_id TEXT,                 -- whose stream carries it; NULL: admin watchers only
+        type INTEGER NOT NULL,            -- intake::LeadEventType
+        event_time_us INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX lead_events_by_provider ON lead_events (provider_id, sequence);
+      CREATE INDEX lead_events_by_lead ON lead_events (lead_id, sequence);
+      -- Honeypot hits: no lead, PII sealed, deleted after expire_time_us.
+      CREATE TABLE quarantine (
+        submission_id TEXT PRIMARY KEY,
+        listing_id TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        create_time_us INTEGER NOT NULL,
+        expire_time_us INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX quarantine_by_expiry ON quarantine (expire_time_us);
+      -- Totals for GetStats, kept in the same transactions as what they count.
+      CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO counters (name, value) VALUES
+        ('submissions', 0), ('leads', 0), ('duplicates_merged', 0), ('bot_submissions', 0);
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

@@ -10,10 +10,11 @@
 #include "absl/strings/str_split.h"
 #include "server/domain/status_macros.h"
 #include "server/store/migrations.h"
+#include "server/store/rows.h"
 #include "server/store/sqlite_status.h"
 
 namespace intake::store {
-namespace {
+namespace rows {
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
@@ -41,10 +42,6 @@ std::vector<OpeningPeriod> DecodeHours(absl::string_view text) {
   }
   return hours;
 }
-
-constexpr char kProviderColumns[] =
-    "provider_id, display_name, state, regions, daily_cap, time_zone, hours, create_time_us, "
-    "update_time_us";
 
 Provider ReadProvider(SQLite::Statement& row) {
   Provider p;
@@ -105,6 +102,17 @@ ProviderToken ReadToken(SQLite::Statement& row) {
       FromMicros(row.getColumn(3).getInt64())};
 }
 
+uint64_t LastSequence(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT seq FROM sqlite_sequence WHERE name = 'lead_events'");
+  return query.executeStep() ? static_cast<uint64_t>(query.getColumn(0).getInt64()) : 0;
+}
+
+}  // namespace rows
+
+namespace {
+
+using namespace rows;  // NOLINT(google-build-using-namespace): this file defines them.
+
 absl::Status ProviderNotFound() { return absl::NotFoundError("provider not found"); }
 
 // Fills `page` from `query`, which selects up to limit + 1 rows in key order; the extra row
@@ -129,14 +137,22 @@ Store::Store(std::string path, std::string instance_id, int schema_version,
     : path_(std::move(path)),
       instance_id_(std::move(instance_id)),
       schema_version_(schema_version),
+      options_(options),
       clock_(*options.clock),
+      cipher_(*options.cipher),
       readers_(path_, options.connection),
-      writer_(std::move(writer), GroupCommitWriter::Options{}) {}
+      writer_(std::move(writer),
+              GroupCommitWriter::Options{
+                  .max_batch = 512,
+                  .after_commit = [this](SQLite::Database& db) { AfterCommit(db); }}) {}
 
 Store::~Store() = default;
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
+  if (options.cipher == nullptr || options.clock == nullptr) {
+    return absl::InvalidArgumentError("the store needs a clock and a PII cipher");
+  }
   INTAKE_ASSIGN_OR_RETURN(std::unique_ptr<SQLite::Database> writer,
                           OpenConnection(path, ConnectionRole::kWriter, options.connection));
   absl::StatusOr<int> version = Migrate(*writer);
@@ -145,13 +161,21 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                         absl::StrCat("database ", path, ": ", version.status().message()));
   }
   std::string instance_id;
+  uint64_t head = 0;
   try {
     instance_id = writer->execAndGet("SELECT instance_id FROM instance").getString();
+    head = LastSequence(*writer);
   } catch (const std::exception& e) {
     return SqliteError(absl::StrCat("reading the identity of database ", path), e);
   }
-  return std::unique_ptr<Store>(
+  INTAKE_ASSIGN_OR_RETURN(std::unique_ptr<SQLite::Database> checkpoint_connection,
+                          OpenConnection(path, ConnectionRole::kCheckpointer, options.connection));
+  std::unique_ptr<Store> store(
       new Store(path, std::move(instance_id), *version, std::move(writer), options));
+  store->head_sequence_ = head;
+  store->checkpointer_ =
+      std::make_unique<Checkpointer>(std::move(checkpoint_connection), options.checkpoint_interval);
+  return store;
 }
 
 absl::StatusOr<Provider> Store::CreateProvider(Provider provider) {

@@ -25,7 +25,8 @@ class GroupCommitWriterTest : public ::testing::Test {
     (*db)->exec("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");
     writer_ = std::make_unique<GroupCommitWriter>(
         *std::move(db),
-        GroupCommitWriter::Options{.max_batch = 512, .after_commit = [this] { ++commits_; }});
+        GroupCommitWriter::Options{.max_batch = 512,
+                                   .after_commit = [this](SQLite::Database&) { ++commits_; }});
   }
 
   int64_t Count() {

@@ -8,6 +8,20 @@
 #include "tests/testing/temp_dir.h"
 
 namespace intake::store {
+
+// A cipher with a fresh random key, for stores under test.
+const PiiCipher& TestCipher() {
+  static const PiiCipher* cipher = PiiCipher::FromKeyHex(PiiCipher::NewKeyHex())->release();
+  return *cipher;
+}
+
+StoreOptions TestOptions(const Clock* clock = &SystemClock::Get()) {
+  StoreOptions options;
+  options.clock = clock;
+  options.cipher = &TestCipher();
+  return options;
+}
+
 namespace {
 
 using ::intake::testing::TempDir;
@@ -17,18 +31,18 @@ TEST(StoreTest, FreshDatabaseIsMigratedAndKeepsItsIdentityAcrossReopens) {
   const std::string path = dir.File("intake.db");
   std::string first_id;
   {
-    auto store = Store::Open(path);
+    auto store = Store::Open(path, TestOptions());
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_EQ((*store)->schema_version(), static_cast<int>(SchemaMigrations().size()));
     first_id = (*store)->instance_id();
     EXPECT_EQ(first_id.size(), 32u);
   }
-  auto again = Store::Open(path);
+  auto again = Store::Open(path, TestOptions());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)->instance_id(), first_id);
 
   TempDir other;
-  auto different = Store::Open(other.File("intake.db"));
+  auto different = Store::Open(other.File("intake.db"), TestOptions());
   ASSERT_TRUE(different.ok());
   EXPECT_NE((*different)->instance_id(), first_id);
 }
@@ -42,16 +56,23 @@ TEST(StoreTest, NewerDatabaseIsRefusedWithItsPath) {
     ASSERT_TRUE(Migrate(**db).ok());
     (*db)->exec("UPDATE schema_version SET version = 999");
   }
-  auto store = Store::Open(path);
+  auto store = Store::Open(path, TestOptions());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find(path), std::string::npos) << store.status();
   EXPECT_NE(store.status().message().find("999"), std::string::npos) << store.status();
 }
 
+TEST(StoreTest, NeedsACipher) {
+  TempDir dir;
+  EXPECT_EQ(Store::Open(dir.File("intake.db"), StoreOptions{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(StoreTest, CorruptFileIsDataLoss) {
   TempDir dir;
   std::ofstream(dir.File("intake.db")) << "SQLite format 3" << std::string(4096, '\x7f');
-  EXPECT_EQ(Store::Open(dir.File("intake.db")).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Store::Open(dir.File("intake.db"), TestOptions()).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 }  // namespace
@@ -63,9 +84,7 @@ namespace {
 class ProviderStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    StoreOptions options;
-    options.clock = &clock_;
-    auto store = Store::Open(dir_.File("intake.db"), options);
+    auto store = Store::Open(dir_.File("intake.db"), TestOptions(&clock_));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }

@@ -1,0 +1,125 @@
+#include "server/store/pii_cipher.h"
+
+#include <sodium.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+
+namespace intake::store {
+namespace {
+
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "intakepi";
+
+void InitSodiumOnce() {
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) {
+    std::cerr << "intaked: libsodium failed to initialise\n";
+    std::abort();
+  }
+}
+
+const unsigned char* Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* Bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+// Fields as <varint length><bytes>..., the plaintext of a sealed box.
+std::string EncodeFields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const std::string& f : fields) {
+    uint64_t n = f.size();
+    do {
+      out.push_back(static_cast<char>((n & 0x7F) | (n > 0x7F ? 0x80 : 0)));
+      n >>= 7;
+    } while (n != 0);
+    out += f;
+  }
+  return out;
+}
+
+bool DecodeFields(absl::string_view in, std::vector<std::string>* fields) {
+  while (!in.empty()) {
+    uint64_t n = 0;
+    int shift = 0;
+    while (true) {
+      if (in.empty() || shift > 56) return false;
+      const auto byte = static_cast<unsigned char>(in.front());
+      in.remove_prefix(1);
+      n |= static_cast<uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) break;
+      shift += 7;
+    }
+    if (n > in.size()) return false;
+    fields->emplace_back(in.substr(0, n));
+    in.remove_prefix(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string PiiCipher::NewKeyHex() {
+  InitSodiumOnce();
+  unsigned char key[crypto_kdf_KEYBYTES];
+  crypto_kdf_keygen(key);
+  std::string hex(sizeof key * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), key, sizeof key);
+  hex.pop_back();
+  sodium_memzero(key, sizeof key);
+  return hex;
+}
+
+absl::StatusOr<std::unique_ptr<PiiCipher>> PiiCipher::FromKeyHex(absl::string_view key_hex) {
+  InitSodiumOnce();
+  unsigned char key[crypto_kdf_KEYBYTES];
+  size_t len = 0;
+  if (key_hex.size() != sizeof key * 2 ||
+      sodium_hex2bin(key, sizeof key, key_hex.data(), key_hex.size(), nullptr, &len, nullptr) !=
+          0 ||
+      len != sizeof key) {
+    return absl::FailedPreconditionError("the data key must be 64 hex digits");
+  }
+  std::unique_ptr<PiiCipher> cipher(new PiiCipher());
+  cipher->box_key_.resize(crypto_secretbox_KEYBYTES);
+  cipher->hash_key_.resize(crypto_generichash_KEYBYTES);
+  crypto_kdf_derive_from_key(Bytes(cipher->box_key_), cipher->box_key_.size(), 1, kKdfContext, key);
+  crypto_kdf_derive_from_key(Bytes(cipher->hash_key_), cipher->hash_key_.size(), 2, kKdfContext,
+                             key);
+  sodium_memzero(key, sizeof key);
+  return cipher;
+}
+
+std::string PiiCipher::Seal(const std::vector<std::string>& fields) const {
+  const std::string plain = EncodeFields(fields);
+  std::string sealed(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');
+  unsigned char* nonce = Bytes(sealed);
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, Bytes(plain), plain.size(), nonce,
+                        Bytes(box_key_));
+  return sealed;
+}
+
+absl::StatusOr<std::vector<std::string>> PiiCipher::Open(absl::string_view sealed) const {
+  constexpr size_t kOverhead = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+  if (sealed.size() < kOverhead) return absl::DataLossError("sealed record is truncated");
+  std::string plain(sealed.size() - kOverhead, '\0');
+  const unsigned char* nonce = Bytes(sealed);
+  if (crypto_secretbox_open_easy(Bytes(plain), nonce + crypto_secretbox_NONCEBYTES,
+                                 sealed.size() - crypto_secretbox_NONCEBYTES, nonce,
+                                 Bytes(box_key_)) != 0) {
+    return absl::DataLossError("sealed record does not open with the data key");
+  }
+  std::vector<std::string> fields;
+  if (!DecodeFields(plain, &fields)) return absl::DataLossError("sealed record is malformed");
+  return fields;
+}
+
+std::string PiiCipher::PhoneHash(absl::string_view e164) const {
+  std::string hash(crypto_generichash_BYTES, '\0');
+  crypto_generichash(Bytes(hash), hash.size(), Bytes(e164), e164.size(), Bytes(hash_key_),
+                     hash_key_.size());
+  return hash;
+}
+
+}  // namespace intake::store

@@ -1,0 +1,42 @@
+// Encryption at rest of callers' personal data, and the keyed phone hash that dedup and
+// erasure look leads up by, so the plain number is never stored or indexed.
+#ifndef INTAKE_SERVER_STORE_PII_CIPHER_H_
+#define INTAKE_SERVER_STORE_PII_CIPHER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace intake::store {
+
+// Thread-safe; immutable after creation.
+class PiiCipher {
+ public:
+  // A new random data key, hex encoded (what the data key file holds).
+  static std::string NewKeyHex();
+
+  // From the hex data key. kFailedPrecondition if it is not 64 hex digits.
+  static absl::StatusOr<std::unique_ptr<PiiCipher>> FromKeyHex(absl::string_view key_hex);
+
+  // libsodium secretbox (XSalsa20-Poly1305) of `fields`, a fresh random nonce first.
+  std::string Seal(const std::vector<std::string>& fields) const;
+  // The fields Seal was given. kDataLoss if `sealed` was not made by this key or was altered.
+  absl::StatusOr<std::vector<std::string>> Open(absl::string_view sealed) const;
+
+  // Keyed BLAKE2b-256 of an E.164 phone number: equal numbers give equal hashes, and without
+  // the key the hash reveals nothing (a phone number space is small enough to enumerate, so
+  // an unkeyed hash would).
+  std::string PhoneHash(absl::string_view e164) const;
+
+ private:
+  PiiCipher() = default;
+  std::string box_key_;   // Subkey 1 of the data key.
+  std::string hash_key_;  // Subkey 2.
+};
+
+}  // namespace intake::store
+
+#endif  // INTAKE_SERVER_STORE_PII_CIPHER_H_

@@ -1,0 +1,34 @@
+// Row helpers shared by the store's source files: time columns, and reading providers.
+// Internal to server/store.
+#ifndef INTAKE_SERVER_STORE_ROWS_H_
+#define INTAKE_SERVER_STORE_ROWS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "absl/time/time.h"
+#include "server/domain/provider.h"
+
+namespace intake::store::rows {
+
+// Times are stored as microseconds since the Unix epoch.
+int64_t ToMicros(absl::Time t);
+absl::Time FromMicros(int64_t us);
+
+inline constexpr char kProviderColumns[] =
+    "provider_id, display_name, state, regions, daily_cap, time_zone, hours, create_time_us, "
+    "update_time_us";
+
+// A provider from a row selected with kProviderColumns first.
+Provider ReadProvider(SQLite::Statement& row);
+std::optional<Provider> SelectProvider(SQLite::Database& db, const std::string& id);
+
+// The sequence of the newest event ever written (0 for none).
+uint64_t LastSequence(SQLite::Database& db);
+
+}  // namespace intake::store::rows
+
+#endif  // INTAKE_SERVER_STORE_ROWS_H_

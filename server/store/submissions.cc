@@ -1,0 +1,302 @@
+// Store::Submit: the intake path inside the group-commit transaction.
+#include <sodium.h>
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/domain/routing.h"
+#include "server/domain/status_macros.h"
+#include "server/store/rows.h"
+#include "server/store/store.h"
+
+namespace intake::store {
+namespace {
+
+using rows::FromMicros;
+using rows::ToMicros;
+
+// A random id with a readable prefix: 96 bits, so ids never collide in practice and never
+// reveal counts or order.
+std::string NewId(absl::string_view prefix) {
+  unsigned char bytes[12];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return absl::StrCat(prefix, hex);
+}
+
+std::string Sha256(absl::string_view data) {
+  std::string hash(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(hash.data()),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return hash;
+}
+
+void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob) {
+  stmt.bind(index, blob.data(), static_cast<int>(blob.size()));
+}
+
+// The personal data of a submission, in the order Seal keeps it.
+std::vector<std::string> PersonalFields(const Submission& s) {
+  return {s.caller_name,    s.phone,           s.postal_code,  s.message,
+          s.form.client_ip, s.form.user_agent, s.form.referrer};
+}
+
+// Everything the caller sent (the honeypot verdict included), so that a request_id replayed
+// with any difference is told apart from a retry.
+std::string PayloadHash(const Submission& s, bool bot) {
+  std::vector<std::string> fields = PersonalFields(s);
+  fields.insert(fields.end(),
+                {s.listing_id, s.region, s.consent_granted ? "1" : "0", s.consent_text,
+                 absl::StrJoin(s.advertisers, "\n"), s.form.form_id, s.form.page_url,
+                 s.form.utm_source, s.form.utm_medium, s.form.utm_campaign, bot ? "bot" : ""});
+  std::string joined;
+  for (const std::string& f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
+  return Sha256(joined);
+}
+
+void Count(StatementCache& sql, const char* counter) {
+  SQLite::Statement& bump = sql.Get("UPDATE counters SET value = value + 1 WHERE name = ?");
+  bump.bind(1, counter);
+  bump.exec();
+}
+
+void RecordSubmission(StatementCache& sql, const std::string& submission_id, const Submission& s,
+                      const std::string& payload_hash, SubmissionOutcome outcome,
+                      const std::string& lead_id, int64_t now) {
+  SQLite::Statement& insert = sql.Get(
+      "INSERT INTO submissions (submission_id, request_id, payload_sha256, outcome, lead_id, "
+      "create_time_us) VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, submission_id);
+  if (s.request_id.empty()) {
+    insert.bind(2);  // NULL: many submissions may come without a request_id.
+  } else {
+    insert.bind(2, s.request_id);
+  }
+  BindBlob(insert, 3, payload_hash);
+  insert.bind(4, static_cast<int>(outcome));
+  if (lead_id.empty()) {
+    insert.bind(5);
+  } else {
+    insert.bind(5, lead_id);
+  }
+  insert.bind(6, now);
+  insert.exec();
+  Count(sql, "submissions");
+}
+
+void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::string& provider_id,
+                 LeadEventType type, int64_t now) {
+  SQLite::Statement& insert = sql.Get(
+      "INSERT INTO lead_events (lead_id, provider_id, type, event_time_us) VALUES (?, ?, ?, ?)");
+  insert.bind(1, lead_id);
+  if (provider_id.empty()) {
+    insert.bind(2);
+  } else {
+    insert.bind(2, provider_id);
+  }
+  insert.bind(3, static_cast<int>(type));
+  insert.bind(4, now);
+  insert.exec();
+}
+
+// The routing candidates: every ACTIVE provider, with when it was last assigned a lead and
+// how many it got since its local midnight.
+struct Candidates {
+  std::vector<Provider> providers;
+  std::vector<RoutingCandidate> candidates;
+};
+
+Candidates LoadCandidates(StatementCache& sql, absl::Time now) {
+  Candidates out;
+  std::vector<absl::Time> last_assigned;
+  SQLite::Statement& query = sql.Get(
+      "SELECT provider_id, display_name, state, regions, daily_cap, time_zone, hours, "
+      "create_time_us, update_time_us, last_assigned_us FROM providers WHERE state = 1");
+  while (query.executeStep()) {
+    out.providers.push_back(rows::ReadProvider(query));
+    const SQLite::Column last = query.getColumn(9);
+    last_assigned.push_back(last.isNull() ? absl::InfinitePast() : FromMicros(last.getInt64()));
+  }
+  for (size_t i = 0; i < out.providers.size(); ++i) {
+    const Provider& p = out.providers[i];
+    uint32_t today = 0;
+    if (p.daily_cap > 0) {
+      SQLite::Statement& count =
+          sql.Get("SELECT count(*) FROM leads WHERE provider_id = ? AND create_time_us >= ?");
+      count.bind(1, p.provider_id);
+      count.bind(2, ToMicros(LocalDayStart(p, now)));
+      count.executeStep();
+      today = static_cast<uint32_t>(count.getColumn(0).getInt64());
+    }
+    out.candidates.push_back(RoutingCandidate{&p, last_assigned[i], today});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Store::Submit(Submission submission, bool bot, SubmitDone done) {
+  auto result = std::make_shared<absl::StatusOr<SubmitResult>>(
+      absl::UnknownError("the submission was not applied"));
+  writer_.Submit(
+      [this, submission = std::move(submission), bot, result](SQLite::Database& db) {
+        *result = ApplySubmission(db, submission, bot);
+        return result->status();
+      },
+      [result, done = std::move(done)](absl::Status status) mutable {
+        if (!status.ok()) {
+          std::move(done)(std::move(status));
+        } else {
+          std::move(done)(std::move(*result));
+        }
+      });
+}
+
+absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const Submission& s,
+                                                    bool bot) {
+  StatementCache& sql = writer_.statements();
+  const absl::Time now_time = clock_.Now();
+  const int64_t now = ToMicros(now_time);
+  const std::string payload_hash = PayloadHash(s, bot);
+
+  if (!s.request_id.empty()) {
+    SQLite::Statement& seen = sql.Get(
+        "SELECT submission_id, payload_sha256, outcome, lead_id FROM submissions "
+        "WHERE request_id = ?");
+    seen.bind(1, s.request_id);
+    if (seen.executeStep()) {
+      const SQLite::Column hash = seen.getColumn(1);
+      if (std::string(static_cast<const char*>(hash.getBlob()), hash.getBytes()) != payload_hash) {
+        return absl::InvalidArgumentError("request_id was already used for another submission");
+      }
+      return SubmitResult{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,
+                          seen.getColumn(3).isNull() ? "" : seen.getColumn(3).getString()};
+    }
+  }
+
+  std::optional<Provider> owner;
+  if (!s.listing_id.empty()) {
+    SQLite::Statement& listing = sql.Get("SELECT provider_id FROM listings WHERE listing_id = ?");
+    listing.bind(1, s.listing_id);
+    if (!listing.executeStep()) return absl::NotFoundError("listing not found");
+    owner = rows::SelectProvider(db, listing.getColumn(0).getString());
+    if (!owner) return absl::InternalError("a listing's provider is missing");
+  }
+
+  const std::string submission_id = NewId("sub-");
+  if (bot) {
+    SQLite::Statement& quarantine = sql.Get(
+        "INSERT INTO quarantine (submission_id, listing_id, sealed, create_time_us, "
+        "expire_time_us) VALUES (?, ?, ?, ?, ?)");
+    quarantine.bind(1, submission_id);
+    quarantine.bind(2, s.listing_id);
+    BindBlob(quarantine, 3, cipher_.Seal(PersonalFields(s)));
+    quarantine.bind(4, now);
+    quarantine.bind(5, ToMicros(now_time + options_.quarantine_retention));
+    quarantine.exec();
+    RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kBot, "", now);
+    Count(sql, "bot_submissions");
+    return SubmitResult{submission_id, SubmissionOutcome::kBot, ""};
+  }
+
+  const std::string phone_hash = cipher_.PhoneHash(s.phone);
+  SQLite::Statement& duplicate = sql.Get(
+      "SELECT lead_id, provider_id FROM leads WHERE phone_hash = ? AND target = ? "
+      "AND last_submit_time_us >= ? AND state NOT IN (5, 6) "
+      "ORDER BY last_submit_time_us DESC LIMIT 1");
+  BindBlob(duplicate, 1, phone_hash);
+  duplicate.bind(2, s.listing_id);
+  duplicate.bind(3, ToMicros(now_time - options_.dedup_window));
+  if (duplicate.executeStep()) {
+    const std::string lead_id = duplicate.getColumn(0).getString();
+    const std::string provider_id =
+        duplicate.getColumn(1).isNull() ? "" : duplicate.getColumn(1).getString();
+    duplicate.reset();
+    SQLite::Statement& merge = sql.Get(
+        "UPDATE leads SET submission_count = submission_count + 1, last_submit_time_us = ? "
+        "WHERE lead_id = ?");
+    merge.bind(1, now);
+    merge.bind(2, lead_id);
+    merge.exec();
+    AppendEvent(sql, lead_id, provider_id, LeadEventType::kResubmitted, now);
+    RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kMerged, lead_id, now);
+    Count(sql, "duplicates_merged");
+    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id};
+  }
+  duplicate.reset();
+
+  RoutingRequest request{owner ? &*owner : nullptr, s.region};
+  Candidates candidates;
+  if (!owner || owner->state == ProviderState::kPaused) candidates = LoadCandidates(sql, now_time);
+  const RoutingDecision decision = Route(request, candidates.candidates, now_time);
+
+  const std::string consent_hash = Sha256(s.consent_text);
+  SQLite::Statement& consent =
+      sql.Get("INSERT OR IGNORE INTO consent_texts (sha256, text) VALUES (?, ?)");
+  BindBlob(consent, 1, consent_hash);
+  consent.bind(2, s.consent_text);
+  consent.exec();
+
+  const std::string lead_id = NewId("lead-");
+  SQLite::Statement& insert = sql.Get(
+      "INSERT INTO leads (lead_id, state, phone_hash, target, provider_id, routing_reason, "
+      "routing_detail, region, sealed, form_id, page_url, utm_source, utm_medium, utm_campaign, "
+      "consent_sha256, advertisers, consent_time_us, create_time_us, last_submit_time_us, "
+      "submission_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)");
+  const bool assigned = !decision.provider_id.empty();
+  insert.bind(1, lead_id);
+  insert.bind(2, static_cast<int>(assigned ? LeadState::kNew : LeadState::kUnassigned));
+  BindBlob(insert, 3, phone_hash);
+  insert.bind(4, s.listing_id);
+  if (assigned) {
+    insert.bind(5, decision.provider_id);
+  } else {
+    insert.bind(5);
+  }
+  insert.bind(6, static_cast<int>(decision.reason) + 1);
+  insert.bind(7, decision.detail);
+  insert.bind(8, s.region);
+  BindBlob(insert, 9, cipher_.Seal(PersonalFields(s)));
+  insert.bind(10, s.form.form_id);
+  insert.bind(11, s.form.page_url);
+  insert.bind(12, s.form.utm_source);
+  insert.bind(13, s.form.utm_medium);
+  insert.bind(14, s.form.utm_campaign);
+  BindBlob(insert, 15, consent_hash);
+  insert.bind(16, absl::StrJoin(s.advertisers, "\n"));
+  insert.bind(17, now);
+  insert.bind(18, now);
+  insert.bind(19, now);
+  insert.exec();
+  if (assigned) {
+    SQLite::Statement& stamp =
+        sql.Get("UPDATE providers SET last_assigned_us = ? WHERE provider_id = ?");
+    stamp.bind(1, now);
+    stamp.bind(2, decision.provider_id);
+    stamp.exec();
+  }
+  AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
+  RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
+  Count(sql, "leads");
+  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id};
+}
+
+void Store::AfterCommit(SQLite::Database& db) {
+  uint64_t head = 0;
+  try {
+    head = rows::LastSequence(db);
+  } catch (const std::exception&) {
+    return;  // The next commit reports the head again.
+  }
+  if (head > head_sequence_.exchange(head) && options_.on_events_committed) {
+    options_.on_events_committed(head);
+  }
+}
+
+}  // namespace intake::store

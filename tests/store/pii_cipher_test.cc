@@ -1,0 +1,47 @@
+#include "server/store/pii_cipher.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace intake::store {
+namespace {
+
+std::unique_ptr<PiiCipher> NewCipher() { return *PiiCipher::FromKeyHex(PiiCipher::NewKeyHex()); }
+
+TEST(PiiCipherTest, SealedFieldsOpenOnlyWithTheSameKey) {
+  auto cipher = NewCipher();
+  const std::vector<std::string> fields = {"Jordan", "+12127365000", "", std::string(3000, 'm'),
+                                           std::string("\0\x01", 2)};
+  const std::string sealed = cipher->Seal(fields);
+  EXPECT_EQ(sealed.find("Jordan"), std::string::npos);
+  EXPECT_EQ(cipher->Open(sealed).value(), fields);
+  EXPECT_NE(cipher->Seal(fields), sealed) << "a fresh nonce every time";
+  EXPECT_EQ(NewCipher()->Open(sealed).status().code(), absl::StatusCode::kDataLoss);
+  std::string tampered = sealed;
+  tampered.back() ^= 1;
+  EXPECT_EQ(cipher->Open(tampered).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(cipher->Open("short").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(PiiCipherTest, PhoneHashIsStablePerKeyAndKeyed) {
+  const std::string key = PiiCipher::NewKeyHex();
+  auto a = *PiiCipher::FromKeyHex(key);
+  auto b = *PiiCipher::FromKeyHex(key);
+  EXPECT_EQ(a->PhoneHash("+12127365000"), b->PhoneHash("+12127365000"));
+  EXPECT_NE(a->PhoneHash("+12127365000"), a->PhoneHash("+12127365001"));
+  EXPECT_NE(a->PhoneHash("+12127365000"), NewCipher()->PhoneHash("+12127365000"));
+  EXPECT_EQ(a->PhoneHash("x").size(), 32u);
+}
+
+TEST(PiiCipherTest, KeyMustBe64HexDigits) {
+  EXPECT_EQ(PiiCipher::NewKeyHex().size(), 64u);
+  for (const std::string& bad :
+       std::vector<std::string>{"", "abc", std::string(64, 'g'), std::string(66, 'a')}) {
+    EXPECT_EQ(PiiCipher::FromKeyHex(bad).status().code(), absl::StatusCode::kFailedPrecondition);
+  }
+}
+
+}  // namespace
+}  // namespace intake::store

@@ -1,0 +1,169 @@
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "SQLiteCpp/Statement.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "server/store/store.h"
+#include "tests/testing/temp_dir.h"
+
+namespace intake::store {
+
+StoreOptions TestOptions(const Clock* clock);  // store_test.cc
+
+namespace {
+
+Submission ValidSubmission(const std::string& phone = "+12127365000") {
+  Submission s;
+  s.phone = phone;
+  s.caller_name = "Jordan";
+  s.region = "FL";
+  s.consent_granted = true;
+  s.consent_text = "I agree.";
+  return s;
+}
+
+class SubmissionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    StoreOptions options = TestOptions(&clock_);
+    options.on_events_committed = [this](uint64_t head) { notified_head_ = head; };
+    auto store = Store::Open(dir_.File("intake.db"), options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+  absl::StatusOr<SubmitResult> Submit(Submission s, bool bot = false) {
+    absl::Notification done;
+    absl::StatusOr<SubmitResult> result;
+    store_->Submit(std::move(s), bot, [&](absl::StatusOr<SubmitResult> r) {
+      result = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  }
+  int64_t Query(const std::string& sql) {
+    SQLite::Database db(dir_.File("intake.db"), SQLite::OPEN_READONLY);
+    return db.execAndGet(sql).getInt64();
+  }
+  void AddProvider(const std::string& id, ProviderState state = ProviderState::kActive) {
+    Provider p;
+    p.provider_id = id;
+    p.display_name = id;
+    p.state = state;
+    ASSERT_TRUE(store_->CreateProvider(p).ok());
+  }
+
+  intake::testing::TempDir dir_;
+  FakeClock clock_;
+  std::atomic<uint64_t> notified_head_{0};
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SubmissionsTest, NewLeadAppendsAnEventAndNotifiesTheHead) {
+  auto result = Submit(ValidSubmission());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcome, SubmissionOutcome::kNewLead);
+  EXPECT_FALSE(result->lead_id.empty());
+  EXPECT_EQ(store_->head_sequence(), 1u);
+  EXPECT_EQ(notified_head_.load(), 1u);
+  EXPECT_EQ(Query("SELECT count(*) FROM lead_events WHERE type = 1"), 1);
+}
+
+TEST_F(SubmissionsTest, DedupWindowSlidesWithTheLastSubmission) {
+  const std::string first = Submit(ValidSubmission())->lead_id;
+  clock_.Advance(absl::Hours(23));
+  auto merged = Submit(ValidSubmission());
+  EXPECT_EQ(merged->outcome, SubmissionOutcome::kMerged);
+  EXPECT_EQ(merged->lead_id, first);
+  clock_.Advance(absl::Hours(23));  // 46 h after the first, 23 h after the last.
+  EXPECT_EQ(Submit(ValidSubmission())->lead_id, first);
+  clock_.Advance(absl::Hours(24) + absl::Seconds(1));
+  auto fresh = Submit(ValidSubmission());
+  EXPECT_EQ(fresh->outcome, SubmissionOutcome::kNewLead);
+  EXPECT_NE(fresh->lead_id, first);
+  EXPECT_EQ(Query("SELECT count(*) FROM leads"), 2);
+  EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'duplicates_merged'"), 2);
+}
+
+TEST_F(SubmissionsTest, BotsAreQuarantinedWithoutLeadOrEvent) {
+  auto result = Submit(ValidSubmission(), /*bot=*/true);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, SubmissionOutcome::kBot);
+  EXPECT_EQ(Query("SELECT count(*) FROM quarantine"), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM leads"), 0);
+  EXPECT_EQ(store_->head_sequence(), 0u);
+  EXPECT_EQ(notified_head_.load(), 0u) << "no event, no wake-up";
+}
+
+TEST_F(SubmissionsTest, RequestIdReplaysOrRefuses) {
+  Submission s = ValidSubmission();
+  s.request_id = "r-1";
+  auto first = Submit(s);
+  auto again = Submit(s);
+  EXPECT_EQ(again->outcome, SubmissionOutcome::kReplayed);
+  EXPECT_EQ(again->submission_id, first->submission_id);
+  EXPECT_EQ(again->lead_id, first->lead_id);
+  s.caller_name = "Someone else";
+  EXPECT_EQ(Submit(s).status().code(), absl::StatusCode::kInvalidArgument);
+  s = ValidSubmission();
+  s.request_id = "r-1";
+  EXPECT_EQ(Submit(s, /*bot=*/true).status().code(), absl::StatusCode::kInvalidArgument)
+      << "the honeypot verdict is part of the payload";
+  EXPECT_EQ(Query("SELECT count(*) FROM submissions"), 1);
+}
+
+TEST_F(SubmissionsTest, UnknownListingStoresNothing) {
+  Submission s = ValidSubmission();
+  s.listing_id = "nowhere";
+  EXPECT_EQ(Submit(s).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Query("SELECT count(*) FROM submissions"), 0);
+  EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'submissions'"), 0);
+}
+
+TEST_F(SubmissionsTest, PausedOwnerFallsBackToRotation) {
+  AddProvider("owner", ProviderState::kPaused);
+  AddProvider("other");
+  ASSERT_TRUE(store_->CreateListing({"l-1", "owner", "Center", "FL", {}}).ok());
+  Submission s = ValidSubmission();
+  s.listing_id = "l-1";
+  ASSERT_TRUE(Submit(s).ok());
+  SQLite::Database db(dir_.File("intake.db"), SQLite::OPEN_READONLY);
+  SQLite::Statement lead(db, "SELECT provider_id, routing_reason, state FROM leads");
+  ASSERT_TRUE(lead.executeStep());
+  EXPECT_EQ(lead.getColumn(0).getString(), "other");
+  EXPECT_EQ(lead.getColumn(1).getInt(), 5);  // LISTING_OWNER_PAUSED
+  EXPECT_EQ(lead.getColumn(2).getInt(), static_cast<int>(LeadState::kNew));
+}
+
+TEST_F(SubmissionsTest, DailyCapCountsTheProvidersLocalDay) {
+  Provider capped;
+  capped.provider_id = "capped";
+  capped.display_name = "Capped";
+  capped.daily_cap = 2;
+  capped.time_zone = "America/Los_Angeles";
+  ASSERT_TRUE(store_->CreateProvider(capped).ok());
+  clock_.Set(
+      absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), absl::FixedTimeZone(-8 * 3600)));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Submit(ValidSubmission("+1212736500" + std::to_string(i))).ok());
+  }
+  EXPECT_EQ(Query("SELECT count(*) FROM leads WHERE provider_id = 'capped'"), 2);
+  EXPECT_EQ(Query("SELECT count(*) FROM leads WHERE state = 2"), 1) << "third: unassigned";
+  clock_.Advance(absl::Hours(14));  // 00:00 the next local day.
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365009")).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM leads WHERE provider_id = 'capped'"), 3);
+}
+
+TEST_F(SubmissionsTest, HeadSequenceSurvivesReopen) {
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365001")).ok());
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365002")).ok());
+  store_.reset();
+  Open();
+  EXPECT_EQ(store_->head_sequence(), 2u);
+}
+
+}  // namespace
+}  // namespace intake::store
