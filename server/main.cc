@@ -23,8 +23,11 @@
 #include "grpc/support/log.h"
 #include "server/api/server.h"
 #include "server/api/tokens.h"
+#include "server/domain/us_phone.h"
 #include "server/store/data_dir.h"
+#include "server/store/pii_cipher.h"
 #include "server/store/store.h"
+#include "server/stream/subscriber_hub.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "host:port of the public listener (IntakeService, ProviderService, health). "
@@ -44,6 +47,10 @@ ABSL_FLAG(std::string, intake_keys_file, "",
           "If set, IntakeService (SubmitCallback, GetResponseStats) requires "
           "`authorization: Bearer <key>` with one of the keys in this file (one per line, "
           "'#' comments). The file is re-read when it changes. Env: INTAKE_INTAKE_KEYS_FILE.");
+ABSL_FLAG(absl::Duration, dedup_window, absl::Hours(24),
+          "A submission with the same phone number and target (listing, or the general "
+          "helpline) as a lead last submitted less than this long ago is merged into that "
+          "lead. Env: INTAKE_DEDUP_WINDOW.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
           "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
@@ -51,7 +58,8 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 namespace {
 
 constexpr const char* kEnvFlags[] = {"listen",           "data_dir",       "admin_listen",
-                                     "intake_keys_file", "shutdown_grace", "ports_file"};
+                                     "intake_keys_file", "shutdown_grace", "ports_file",
+                                     "dedup_window"};
 
 // Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
 bool ApplyEnvironment() {
@@ -126,9 +134,25 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::string> admin_token =
       intake::store::ReadOrCreateSecretFile(admin_token_path, intake::api::NewBearerToken);
   if (!admin_token.ok()) return Fail(admin_token.status());
+  absl::StatusOr<std::string> data_key = intake::store::ReadOrCreateSecretFile(
+      data_dir + "/data.key", intake::store::PiiCipher::NewKeyHex);
+  if (!data_key.ok()) return Fail(data_key.status());
+  absl::StatusOr<std::unique_ptr<intake::store::PiiCipher>> cipher =
+      intake::store::PiiCipher::FromKeyHex(*data_key);
+  if (!cipher.ok()) {
+    return Fail(absl::FailedPreconditionError(
+        absl::StrCat(data_dir, "/data.key: ", cipher.status().message())));
+  }
+
+  intake::stream::SubscriberHub hub;
+  intake::store::StoreOptions store_options;
+  store_options.cipher = cipher->get();
+  store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+  store_options.on_events_committed = [&hub](uint64_t head) { hub.Notify(head); };
   absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
-      intake::store::Store::Open(data_dir + "/intake.db");
+      intake::store::Store::Open(data_dir + "/intake.db", store_options);
   if (!store.ok()) return Fail(store.status());
+  hub.Notify((*store)->head_sequence());
   absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens =
       (*store)->ActiveProviderTokens();
   if (!tokens.ok()) return Fail(tokens.status());
@@ -137,11 +161,12 @@ int main(int argc, char** argv) {
                                          *tokens);
   if (!auth.ok()) return Fail(auth.status());
 
+  const intake::UsPhoneNormalizer phones;
   intake::api::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
-      intake::api::IntakeServer::Start(options, store->get(), auth->get());
+      intake::api::IntakeServer::Start(options, {store->get(), auth->get(), &phones});
   if (!server.ok()) return Fail(server.status());
   grpc_logs_on = true;
 

@@ -91,3 +91,27 @@ Listing FromProto(const v1::CreateListingRequest& request) {
 }
 
 }  // namespace intake::api
+
+namespace intake::api {
+
+Submission FromProto(const v1::SubmitCallbackRequest& request) {
+  Submission s;
+  s.request_id = request.request_id();
+  s.listing_id = request.listing_id();
+  s.caller_name = request.caller().name();
+  s.phone = request.caller().phone();
+  s.postal_code = request.caller().postal_code();
+  s.region = request.caller().region();
+  s.consent_granted = request.consent().granted();
+  s.consent_text = request.consent().text();
+  s.advertisers.assign(request.consent().advertisers().begin(),
+                       request.consent().advertisers().end());
+  s.honeypot = request.honeypot();
+  const v1::FormContext& form = request.form();
+  s.form = FormContext{form.form_id(),   form.page_url(),   form.referrer(),   form.user_agent(),
+                       form.client_ip(), form.utm_source(), form.utm_medium(), form.utm_campaign()};
+  s.message = request.message();
+  return s;
+}
+
+}  // namespace intake::api

@@ -7,9 +7,11 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "intake/v1/admin_service.pb.h"
+#include "intake/v1/intake_service.pb.h"
 #include "intake/v1/provider.pb.h"
 #include "server/domain/field_violation.h"
 #include "server/domain/provider.h"
+#include "server/domain/submission.h"
 
 namespace intake::api {
 
@@ -30,6 +32,8 @@ std::vector<OpeningPeriod> FromProto(
 // America/New_York).
 Provider FromProto(const v1::CreateProviderRequest& request, FieldViolations* violations);
 Listing FromProto(const v1::CreateListingRequest& request);
+// The submission as received; ValidateSubmission judges and normalises it.
+Submission FromProto(const v1::SubmitCallbackRequest& request);
 
 }  // namespace intake::api
 

@@ -3,6 +3,7 @@
 #ifndef INTAKE_SERVER_API_RPC_GATE_H_
 #define INTAKE_SERVER_API_RPC_GATE_H_
 
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -27,16 +28,23 @@ class RpcGate {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, Access access,
                                   Handler handler) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    absl::StatusOr<Principal> principal = auth_->Authenticate(*context, access);
-    if (!principal.ok()) {
-      reactor->Finish(ToGrpcStatus(principal.status()));
-      return reactor;
-    }
+    std::optional<Principal> principal = Admit(context, access, reactor);
+    if (!principal) return reactor;
     executor_->Run(
         [reactor, handler = std::move(handler), principal = *std::move(principal)]() mutable {
           reactor->Finish(ToGrpcStatus(handler(principal)));
         });
     return reactor;
+  }
+
+  // For handlers that never block and finish `reactor` themselves (the intake path):
+  // authenticates `context` for `access`; on refusal finishes `reactor` and returns nullopt.
+  std::optional<Principal> Admit(grpc::CallbackServerContext* context, Access access,
+                                 grpc::ServerUnaryReactor* reactor) {
+    absl::StatusOr<Principal> principal = auth_->Authenticate(*context, access);
+    if (principal.ok()) return *std::move(principal);
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    return std::nullopt;
   }
 
   Authenticator& auth() { return *auth_; }

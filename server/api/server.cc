@@ -15,6 +15,10 @@
 namespace intake::api {
 namespace {
 
+// The largest request accepted; larger ones get RESOURCE_EXHAUSTED before any handler runs.
+// Generous for a submission at every field limit (about 150 KiB of UTF-8 at worst).
+constexpr int kMaxRequestBytes = 256 * 1024;
+
 // Linking libgrpc++_reflection registers server reflection for every server in the process;
 // this option takes it off a builder that must not describe the API.
 class WithoutReflection final : public grpc::ServerBuilderOption {
@@ -43,6 +47,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
     grpc::ServerBuilder& builder, const std::string& address, absl::string_view flag,
     std::initializer_list<const char*> services, std::string* bound) {
   int port = 0;
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -57,14 +62,17 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
 
 }  // namespace
 
-IntakeServer::IntakeServer(const ServerOptions& options, store::Store* store, Authenticator* auth)
-    : executor_(options.blocking_threads), gate_(auth, &executor_), admin_(&gate_, store) {}
+IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
+    : executor_(options.blocking_threads),
+      gate_(deps.auth, &executor_),
+      public_services_(&gate_, deps, &counters_),
+      admin_services_(&gate_, deps, &counters_),
+      admin_(&gate_, deps.store) {}
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
-                                                                  store::Store* store,
-                                                                  Authenticator* auth) {
+                                                                  const ServerDeps& deps) {
   grpc::EnableDefaultHealthCheckService(true);
-  std::unique_ptr<IntakeServer> server(new IntakeServer(options, store, auth));
+  std::unique_ptr<IntakeServer> server(new IntakeServer(options, deps));
 
   // Reflection is for the admin listener only (idempotent; also keeps the library linked).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -15,6 +15,7 @@
 #include "server/api/admin_service.h"
 #include "server/api/auth.h"
 #include "server/api/blocking_executor.h"
+#include "server/api/intake_service.h"
 #include "server/api/rpc_gate.h"
 #include "server/store/store.h"
 
@@ -29,14 +30,19 @@ struct ServerOptions {
   int blocking_threads = 4;
 };
 
+// What the servers' services work with; none is owned, all must outlive the server.
+struct ServerDeps {
+  store::Store* store;
+  Authenticator* auth;
+  const PhoneNormalizer* phones;
+};
+
 class IntakeServer {
  public:
   // Binds both listeners and starts serving, health SERVING. Returns kUnavailable naming the
-  // listener that could not bind (port in use, bad address). `store` and `auth` must
-  // outlive the server.
+  // listener that could not bind (port in use, bad address).
   static absl::StatusOr<std::unique_ptr<IntakeServer>> Start(const ServerOptions& options,
-                                                             store::Store* store,
-                                                             Authenticator* auth);
+                                                             const ServerDeps& deps);
 
   IntakeServer(const IntakeServer&) = delete;
   IntakeServer& operator=(const IntakeServer&) = delete;
@@ -52,15 +58,18 @@ class IntakeServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  IntakeServer(const ServerOptions& options, store::Store* store, Authenticator* auth);
+  IntakeServer(const ServerOptions& options, const ServerDeps& deps);
 
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
-    v1::IntakeService::CallbackService intake;
+    Services(RpcGate* gate, const ServerDeps& deps, IntakeCounters* counters)
+        : intake(gate, deps.store, deps.phones, counters) {}
+    IntakeServiceImpl intake;
     v1::ProviderService::CallbackService provider;
   };
   BlockingExecutor executor_;
   RpcGate gate_;
+  IntakeCounters counters_;
   Services public_services_;
   Services admin_services_;
   AdminServiceImpl admin_;

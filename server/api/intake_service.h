@@ -1,0 +1,42 @@
+// IntakeService: the public API that treatment-finder pages call.
+#ifndef INTAKE_SERVER_API_INTAKE_SERVICE_H_
+#define INTAKE_SERVER_API_INTAKE_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "intake/v1/intake_service.grpc.pb.h"
+#include "server/api/rpc_gate.h"
+#include "server/domain/submission.h"
+#include "server/store/store.h"
+
+namespace intake::api {
+
+// Counts of what never reaches the store, for GetStats and metrics.
+struct IntakeCounters {
+  std::atomic<uint64_t> invalid_submissions{0};
+};
+
+class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
+ public:
+  // None is owned; all must outlive the service.
+  IntakeServiceImpl(RpcGate* gate, store::Store* store, const PhoneNormalizer* phones,
+                    IntakeCounters* counters)
+      : gate_(*gate), store_(*store), phones_(*phones), counters_(*counters) {}
+
+  // Validates on the gRPC thread (CPU only), then hands the submission to the store's group
+  // commit and returns; the reply is sent from the writer thread once the lead is on disk.
+  grpc::ServerUnaryReactor* SubmitCallback(grpc::CallbackServerContext* context,
+                                           const v1::SubmitCallbackRequest* request,
+                                           v1::SubmitCallbackResponse* response) override;
+
+ private:
+  RpcGate& gate_;
+  store::Store& store_;
+  const PhoneNormalizer& phones_;
+  IntakeCounters& counters_;
+};
+
+}  // namespace intake::api
+
+#endif  // INTAKE_SERVER_API_INTAKE_SERVICE_H_
