@@ -7,7 +7,7 @@ CMAKE_ARGS := -DINTAKE_GOOGLEAPIS_DIR=$(INTAKE_TOOLS_DIR)/node_modules/google-pr
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 
-.PHONY: all deps build run test test-default test-asan lint-proto check-format tidy format clean
+.PHONY: all deps build run bench test test-default test-asan lint-proto check-format tidy format clean
 
 all: build
 
@@ -20,6 +20,11 @@ build: deps
 
 run: build
 	./build/bin/intaked --data_dir=$(DATA_DIR)
+
+# The performance budget's measurement (DESIGN.md): starts its own intaked on a temporary data
+# directory and prints one JSON object. More flags: make bench BENCH_ARGS='--duration=30s'.
+bench: build
+	./build/bin/intake-bench $(BENCH_ARGS)
 
 # Everything CI checks: unit, store and end-to-end tests, buf lint, formatting, clang-tidy,
 # then the whole suite again under ASan + UBSan.

@@ -1,0 +1,32 @@
+#include "client/bench/channels.h"
+
+#include "grpc/grpc.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace intake::bench {
+
+std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  channels.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    grpc::ChannelArguments args;
+    // Channels with equal arguments would share one subchannel, hence one connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt(GRPC_ARG_CHANNEL_ID, i);
+    channels.push_back(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
+  return channels;
+}
+
+bool WaitUntilConnected(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                        absl::Time deadline) {
+  for (const auto& channel : channels) {
+    if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) return false;
+  }
+  return true;
+}
+
+}  // namespace intake::bench

@@ -1,0 +1,168 @@
+// intake-bench: flags, then one benchmark mode. Everything with behaviour lives in the other
+// files of client/bench.
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "client/bench/bench_config.h"
+#include "client/bench/spawned_intaked.h"
+#include "client/bench/submit_mode.h"
+
+ABSL_FLAG(std::string, mode, "submit",
+          "What to measure. submit: SubmitCallback throughput and latency at --concurrency "
+          "calls in flight, every call from a new caller, as a ratio to a bare gRPC echo "
+          "server in this process carrying the same bytes per call, measured in the same run "
+          "(the performance budget in DESIGN.md).");
+ABSL_FLAG(std::string, target, "",
+          "host:port of a running intaked's public listener to measure. Empty: start intaked "
+          "(see --intaked) on 127.0.0.1 port 0 with a fresh temporary data directory, and stop "
+          "it and remove the directory at the end.");
+ABSL_FLAG(std::string, admin_target, "",
+          "host:port of --target's admin listener, for modes that need it (submit does not).");
+ABSL_FLAG(std::string, intaked, "",
+          "The intaked binary to start when --target is empty. Empty: `intaked` in the "
+          "directory of this binary.");
+ABSL_FLAG(int32_t, concurrency, 64, "Calls kept in flight in each phase. At least 1.");
+ABSL_FLAG(int32_t, channels, 8,
+          "Channels, one TCP connection each, that the calls in flight are spread over. From "
+          "1 to --concurrency.");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
+          "How long each phase runs before it is measured. Zero or more.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
+          "How long each phase is measured, after --warmup. Positive.");
+ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10),
+          "Deadline of every call; calls that miss it count as DEADLINE_EXCEEDED. Positive.");
+ABSL_FLAG(std::string, listing_id, "",
+          "listing_id of every submission, which must name an existing listing. Empty: the "
+          "general helpline.");
+
+namespace {
+
+constexpr int kExitBadFlags = 2;
+
+// A benchmark mode: runs with the whole configuration and returns the process exit code.
+struct Mode {
+  const char* name;
+  int (*run)(const intake::bench::BenchConfig& config);
+};
+constexpr Mode kModes[] = {{"submit", intake::bench::RunSubmitMode}};
+
+constexpr char kUsage[] =
+    "intake-bench: load generator for Intake, measured against a bare gRPC echo server in "
+    "the same run.\n"
+    "Usage: intake-bench [--flag=value ...]\n"
+    "Prints one JSON object on stdout and progress on stderr. Exit status: 0 when it ran (even "
+    "with failed calls, which it reports), 1 when it could not start or reach a server, 2 for "
+    "bad flags.\n";
+
+bool IsOwnFlag(const absl::CommandLineFlag& flag) {
+  return absl::EndsWith(flag.Filename(), "client/bench/main.cc");
+}
+
+void PrintUsage() {
+  std::vector<const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (IsOwnFlag(*flag)) flags.push_back(flag);
+  }
+  std::sort(flags.begin(), flags.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+  std::cout << kUsage << "\nFlags:\n";
+  for (const absl::CommandLineFlag* flag : flags) {
+    std::cout << "  --" << flag->Name() << " (default: \"" << flag->DefaultValue() << "\")\n      "
+              << flag->Help() << "\n";
+  }
+}
+
+int BadFlags(absl::string_view problem) {
+  std::cerr << "intake-bench: " << problem << " (see --help)\n";
+  return kExitBadFlags;
+}
+
+// Sets the flags above from argv ("--name=value", "--name value", one dash also accepted).
+// Abseil's ParseCommandLine exits with status 1 on a bad flag or --help in this version, and 1
+// is this tool's "could not start the server", so the parsing is done here through Abseil's
+// flag reflection. Returns the exit code when the process should end now.
+std::optional<int> ParseFlags(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
+      return BadFlags(absl::StrCat("unexpected argument '", argv[i], "'"));
+    }
+    const size_t equals = arg.find('=');
+    const absl::string_view name = arg.substr(0, equals);
+    if (name == "help" || name == "helpfull" || name == "helpshort") {
+      PrintUsage();
+      return 0;
+    }
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr || !IsOwnFlag(*flag)) {
+      return BadFlags(absl::StrCat("unknown flag --", name));
+    }
+    absl::string_view value;
+    if (equals != absl::string_view::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return BadFlags(absl::StrCat("--", name, " needs a value"));
+    }
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) return BadFlags(absl::StrCat("--", name, ": ", error));
+  }
+  return std::nullopt;
+}
+
+// The configuration the flags describe, or the reason it is not a valid one.
+std::optional<int> ReadConfig(intake::bench::BenchConfig* config) {
+  config->target = absl::GetFlag(FLAGS_target);
+  config->admin_target = absl::GetFlag(FLAGS_admin_target);
+  config->intaked = absl::GetFlag(FLAGS_intaked);
+  if (config->intaked.empty()) config->intaked = intake::bench::IntakedNextToThisBinary();
+  config->concurrency = absl::GetFlag(FLAGS_concurrency);
+  config->channels = absl::GetFlag(FLAGS_channels);
+  config->warmup = absl::GetFlag(FLAGS_warmup);
+  config->duration = absl::GetFlag(FLAGS_duration);
+  config->call_timeout = absl::GetFlag(FLAGS_call_timeout);
+  config->listing_id = absl::GetFlag(FLAGS_listing_id);
+  if (config->concurrency < 1) return BadFlags("--concurrency must be at least 1");
+  if (config->channels < 1 || config->channels > config->concurrency) {
+    return BadFlags("--channels must be from 1 to --concurrency");
+  }
+  if (config->warmup < absl::ZeroDuration() || config->warmup == absl::InfiniteDuration()) {
+    return BadFlags("--warmup must be zero or more, and finite");
+  }
+  if (config->duration <= absl::ZeroDuration() || config->duration == absl::InfiniteDuration()) {
+    return BadFlags("--duration must be positive and finite");
+  }
+  if (config->call_timeout <= absl::ZeroDuration() ||
+      config->call_timeout == absl::InfiniteDuration()) {
+    return BadFlags("--call_timeout must be positive and finite");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::optional<int> exit_code = ParseFlags(argc, argv)) return *exit_code;
+  intake::bench::BenchConfig config;
+  if (std::optional<int> exit_code = ReadConfig(&config)) return *exit_code;
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  for (const Mode& m : kModes) {
+    if (mode == m.name) return m.run(config);
+  }
+  std::vector<std::string> names;
+  for (const Mode& m : kModes) names.emplace_back(m.name);
+  return BadFlags(absl::StrCat("unknown --mode=", mode, "; modes: ", absl::StrJoin(names, ", ")));
+}

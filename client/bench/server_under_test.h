@@ -1,0 +1,49 @@
+// The Intake server a benchmark mode measures: intaked spawned for the run (the default), or
+// one already running at --target.
+#ifndef INTAKE_CLIENT_BENCH_SERVER_UNDER_TEST_H_
+#define INTAKE_CLIENT_BENCH_SERVER_UNDER_TEST_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/bench/bench_config.h"
+#include "client/bench/spawned_intaked.h"
+
+namespace intake::bench {
+
+class ServerUnderTest {
+ public:
+  // With config.target set, only records it (and config.admin_target). Otherwise spawns
+  // config.intaked with a fresh data directory and waits up to 30 s for its ports file.
+  // Errors are SpawnedIntaked::Start's.
+  static absl::StatusOr<std::unique_ptr<ServerUnderTest>> Acquire(const BenchConfig& config);
+
+  // Same as Release().
+  ~ServerUnderTest();
+  ServerUnderTest(const ServerUnderTest&) = delete;
+  ServerUnderTest& operator=(const ServerUnderTest&) = delete;
+
+  // Stops a spawned intaked (SIGTERM, waits up to 30 s for it to exit, removes its data
+  // directory) and reports on stderr if it did not exit cleanly; a --target server is left
+  // alone. Repeating it does nothing.
+  void Release();
+
+  // host:port of the public and admin listeners; admin_address() is empty for a --target
+  // server given without --admin_target.
+  const std::string& address() const { return address_; }
+  const std::string& admin_address() const { return admin_address_; }
+  // Whether this run started the server.
+  bool spawned() const { return spawned_ != nullptr; }
+
+ private:
+  ServerUnderTest() = default;
+
+  std::unique_ptr<SpawnedIntaked> spawned_;
+  std::string address_;
+  std::string admin_address_;
+};
+
+}  // namespace intake::bench
+
+#endif  // INTAKE_CLIENT_BENCH_SERVER_UNDER_TEST_H_
