@@ -51,15 +51,24 @@ ABSL_FLAG(absl::Duration, dedup_window, absl::Hours(24),
           "A submission with the same phone number and target (listing, or the general "
           "helpline) as a lead last submitted less than this long ago is merged into that "
           "lead. Env: INTAKE_DEDUP_WINDOW.");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(15),
+          "Idle lead streams get a HEARTBEAT message this often, so proxies keep them open. "
+          "Env: INTAKE_HEARTBEAT_INTERVAL.");
+ABSL_FLAG(absl::Duration, response_sla, absl::Hours(1),
+          "A first contact attempt within this long of a lead's creation counts as a response "
+          "in the response rate. Env: INTAKE_RESPONSE_SLA.");
+ABSL_FLAG(absl::Duration, response_window, absl::Hours(24 * 30),
+          "Response figures cover the leads created in this window (whole days). "
+          "Env: INTAKE_RESPONSE_WINDOW.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
           "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
 
 namespace {
 
-constexpr const char* kEnvFlags[] = {"listen",           "data_dir",       "admin_listen",
-                                     "intake_keys_file", "shutdown_grace", "ports_file",
-                                     "dedup_window"};
+constexpr const char* kEnvFlags[] = {
+    "listen",     "data_dir",     "admin_listen",       "intake_keys_file", "shutdown_grace",
+    "ports_file", "dedup_window", "heartbeat_interval", "response_sla",     "response_window"};
 
 // Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
 bool ApplyEnvironment() {
@@ -148,11 +157,14 @@ int main(int argc, char** argv) {
   intake::store::StoreOptions store_options;
   store_options.cipher = cipher->get();
   store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
-  store_options.on_events_committed = [&hub](uint64_t head) { hub.Notify(head); };
+  store_options.on_events_committed = [&hub](uint64_t head,
+                                             const std::vector<std::string>& providers) {
+    hub.Notify(head, providers);
+  };
   absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
       intake::store::Store::Open(data_dir + "/intake.db", store_options);
   if (!store.ok()) return Fail(store.status());
-  hub.Notify((*store)->head_sequence());
+  hub.Notify((*store)->head_sequence(), {});
   absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens =
       (*store)->ActiveProviderTokens();
   if (!tokens.ok()) return Fail(tokens.status());
@@ -165,8 +177,12 @@ int main(int argc, char** argv) {
   intake::api::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.response_policy.sla = absl::GetFlag(FLAGS_response_sla);
+  options.response_policy.window = absl::GetFlag(FLAGS_response_window);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
-      intake::api::IntakeServer::Start(options, {store->get(), auth->get(), &phones});
+      intake::api::IntakeServer::Start(
+          options, {store->get(), auth->get(), &phones, &hub, &intake::SystemClock::Get()});
   if (!server.ok()) return Fail(server.status());
   grpc_logs_on = true;
 

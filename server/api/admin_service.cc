@@ -3,9 +3,11 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/paging.h"
+#include "server/api/provider_service.h"
 #include "server/api/tokens.h"
 #include "server/domain/status_macros.h"
 
@@ -174,6 +176,127 @@ ServerUnaryReactor* AdminServiceImpl::ListListings(CallbackServerContext* contex
                             store_.ListListings(limit, after, request->provider_id()));
     for (const Listing& l : page.items) ToProto(l, response->add_listings());
     response->set_next_page_token(EncodePageToken(scope, page.next_after));
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::ListLeads(CallbackServerContext* context,
+                                                const v1::AdminServiceListLeadsRequest* request,
+                                                v1::AdminServiceListLeadsResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    FieldViolations violations;
+    store::LeadFilter filter;
+    filter.provider_id = request->provider_id();
+    filter.unassigned = request->unassigned();
+    filter.state = FromProto(request->state(), "state", &violations);
+    if (!filter.provider_id.empty() && !IsValidId(filter.provider_id)) {
+      violations.push_back({"provider_id", "must match [a-z0-9][a-z0-9-]{0,63}"});
+    }
+    if (filter.unassigned && !filter.provider_id.empty()) {
+      violations.push_back({"unassigned", "cannot be combined with provider_id"});
+    }
+    if (!violations.empty()) return BadRequest(violations);
+    const std::string scope =
+        absl::StrCat("leads/", filter.provider_id, "/", request->state(), "/", filter.unassigned);
+    INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(scope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(store::Page<Lead> page, store_.ListLeads(filter, limit, after));
+    for (const Lead& lead : page.items) ToProto(lead, response->add_leads());
+    response->set_next_page_token(EncodePageToken(scope, page.next_after));
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::GetLead(CallbackServerContext* context,
+                                              const v1::AdminServiceGetLeadRequest* request,
+                                              v1::AdminServiceGetLeadResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    if (request->lead_id().empty() || request->lead_id().size() > 64) {
+      return BadRequest({{"lead_id", "must be a lead_id this server issued"}});
+    }
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.GetLead(request->lead_id(), ""));
+    INTAKE_ASSIGN_OR_RETURN(store::LeadEvidence evidence,
+                            store_.GetLeadEvidence(request->lead_id()));
+    ToProto(lead, response->mutable_lead());
+    v1::LeadEvidence* out = response->mutable_evidence();
+    out->set_consent_text_sha256(absl::BytesToHexString(evidence.consent_text_sha256));
+    for (const std::string& a : evidence.advertisers) out->add_advertisers(a);
+    ToProto(evidence.consent_time, out->mutable_consent_time());
+    out->set_form_id(lead.form.form_id);
+    out->set_page_url(lead.form.page_url);
+    *out->mutable_routing() = response->lead().routing();
+    for (const LeadEvent& event : evidence.history) ToProto(event, out->add_events());
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::ReassignLead(CallbackServerContext* context,
+                                                   const v1::ReassignLeadRequest* request,
+                                                   v1::ReassignLeadResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    FieldViolations violations;
+    if (request->lead_id().empty() || request->lead_id().size() > 64) {
+      violations.push_back({"lead_id", "must be a lead_id this server issued"});
+    }
+    if (!IsValidId(request->provider_id())) {
+      violations.push_back({"provider_id", "must match [a-z0-9][a-z0-9-]{0,63}"});
+    }
+    if (!violations.empty()) return BadRequest(violations);
+    INTAKE_ASSIGN_OR_RETURN(Lead lead,
+                            store_.ReassignLead(request->lead_id(), request->provider_id()));
+    ToProto(lead, response->mutable_lead());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::WatchLeadsResponse>* AdminServiceImpl::WatchLeads(
+    CallbackServerContext* context, const v1::WatchLeadsRequest* request) {
+  absl::StatusOr<Principal> principal = gate_.auth().Authenticate(*context, Access::kAdmin);
+  if (!principal.ok()) {
+    return RefusedStream<v1::WatchLeadsResponse>(ToGrpcStatus(principal.status()));
+  }
+  return new LeadStream<v1::WatchLeadsResponse>(streams_, "", request->after_sequence());
+}
+
+ServerUnaryReactor* AdminServiceImpl::GetStats(CallbackServerContext* context,
+                                               const v1::GetStatsRequest* /*request*/,
+                                               v1::GetStatsResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(auto counters, store_.Counters());
+    INTAKE_ASSIGN_OR_RETURN(absl::Time since, store_.CreateTime());
+    v1::StatsTotals* totals = response->mutable_totals();
+    for (const auto& [name, value] : counters) {
+      const auto count = static_cast<uint64_t>(value);
+      if (name == "submissions") totals->set_submissions(count);
+      if (name == "leads") totals->set_leads(count);
+      if (name == "duplicates_merged") totals->set_duplicates_merged(count);
+      if (name == "bot_submissions") totals->set_bot_submissions(count);
+    }
+    totals->set_invalid_submissions(counters_.invalid_submissions.load());
+    ToProto(since, totals->mutable_count_start_time());
+    INTAKE_ASSIGN_OR_RETURN(auto snapshot, figures_.Fresh());
+    std::string after;
+    do {
+      INTAKE_ASSIGN_OR_RETURN(store::Page<Provider> page,
+                              store_.ListProviders(kMaxPageSize, after));
+      for (const Provider& provider : page.items) {
+        v1::ProviderStats* out = response->add_providers();
+        out->set_provider_id(provider.provider_id);
+        auto it = snapshot->providers.find(provider.provider_id);
+        const ResponseFiguresCache::ProviderFigures figures =
+            it == snapshot->providers.end()
+                ? ResponseFiguresCache::ProviderFigures{snapshot->no_leads, 0, 0, 0}
+                : it->second;
+        out->set_assigned(figures.assigned);
+        out->set_acknowledged(figures.acknowledged);
+        out->set_contacted(figures.contacted);
+        out->set_median_response_seconds(absl::ToDoubleSeconds(figures.figures.median_response));
+        out->set_response_rate(figures.figures.response_rate);
+        out->set_sample_size(figures.figures.sample_size);
+        out->set_window_days(figures.figures.window_days);
+      }
+      after = page.next_after;
+    } while (!after.empty());
     return absl::OkStatus();
   });
 }

@@ -3,6 +3,9 @@
 #define INTAKE_SERVER_API_ADMIN_SERVICE_H_
 
 #include "intake/v1/admin_service.grpc.pb.h"
+#include "server/api/intake_service.h"
+#include "server/api/lead_stream.h"
+#include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/store/store.h"
 
@@ -10,8 +13,10 @@ namespace intake::api {
 
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
-  // Neither is owned; both must outlive the service.
-  AdminServiceImpl(RpcGate* gate, store::Store* store) : gate_(*gate), store_(*store) {}
+  // Nothing is owned; everything must outlive the service.
+  AdminServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams,
+                   ResponseFiguresCache* figures, const IntakeCounters* counters)
+      : gate_(*gate), store_(*store), streams_(streams), figures_(*figures), counters_(*counters) {}
 
   grpc::ServerUnaryReactor* CreateProvider(grpc::CallbackServerContext* context,
                                            const v1::CreateProviderRequest* request,
@@ -37,10 +42,27 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListListings(grpc::CallbackServerContext* context,
                                          const v1::ListListingsRequest* request,
                                          v1::ListListingsResponse* response) override;
+  grpc::ServerUnaryReactor* ListLeads(grpc::CallbackServerContext* context,
+                                      const v1::AdminServiceListLeadsRequest* request,
+                                      v1::AdminServiceListLeadsResponse* response) override;
+  grpc::ServerUnaryReactor* GetLead(grpc::CallbackServerContext* context,
+                                    const v1::AdminServiceGetLeadRequest* request,
+                                    v1::AdminServiceGetLeadResponse* response) override;
+  grpc::ServerUnaryReactor* ReassignLead(grpc::CallbackServerContext* context,
+                                         const v1::ReassignLeadRequest* request,
+                                         v1::ReassignLeadResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchLeadsResponse>* WatchLeads(
+      grpc::CallbackServerContext* context, const v1::WatchLeadsRequest* request) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                                     const v1::GetStatsRequest* request,
+                                     v1::GetStatsResponse* response) override;
 
  private:
   RpcGate& gate_;
   store::Store& store_;
+  const LeadStreamContext streams_;
+  ResponseFiguresCache& figures_;
+  const IntakeCounters& counters_;
 };
 
 }  // namespace intake::api

@@ -115,3 +115,76 @@ Submission FromProto(const v1::SubmitCallbackRequest& request) {
 }
 
 }  // namespace intake::api
+
+namespace intake::api {
+void ToProto(const Lead& lead, v1::Lead* out) {
+  out->set_lead_id(lead.lead_id);
+  // A lead that is no longer the reader's is passed with its id alone (and no create time).
+  if (lead.create_time == absl::Time()) return;
+  out->set_state(static_cast<v1::LeadState>(lead.state));
+  v1::Caller* caller = out->mutable_caller();
+  caller->set_name(lead.caller_name);
+  caller->set_phone(lead.phone);
+  caller->set_postal_code(lead.postal_code);
+  caller->set_region(lead.region);
+  out->set_listing_id(lead.listing_id);
+  out->set_provider_id(lead.provider_id);
+  out->mutable_routing()->set_reason(
+      static_cast<v1::RoutingReason>(static_cast<int>(lead.routing_reason) + 1));
+  out->mutable_routing()->set_detail(lead.routing_detail);
+  out->set_message(lead.message);
+  v1::FormContext* form = out->mutable_form();
+  form->set_form_id(lead.form.form_id);
+  form->set_page_url(lead.form.page_url);
+  form->set_referrer(lead.form.referrer);
+  form->set_user_agent(lead.form.user_agent);
+  form->set_client_ip(lead.form.client_ip);
+  form->set_utm_source(lead.form.utm_source);
+  form->set_utm_medium(lead.form.utm_medium);
+  form->set_utm_campaign(lead.form.utm_campaign);
+  ToProto(lead.create_time, out->mutable_create_time());
+  if (lead.acknowledge_time) ToProto(*lead.acknowledge_time, out->mutable_acknowledge_time());
+  if (lead.first_contact_time) {
+    ToProto(*lead.first_contact_time, out->mutable_first_contact_time());
+  }
+  if (lead.last_outcome) out->set_last_outcome(static_cast<v1::ContactOutcome>(*lead.last_outcome));
+  out->set_submission_count(lead.submission_count);
+  ToProto(lead.last_submit_time, out->mutable_last_submit_time());
+}
+
+v1::LeadEventType ToProto(LeadEventType type) { return static_cast<v1::LeadEventType>(type); }
+
+void ToProto(const LeadEvent& event, v1::LeadEvent* out) {
+  out->set_sequence(event.sequence);
+  out->set_type(ToProto(event.type));
+  out->set_provider_id(event.provider_id);
+  ToProto(event.event_time, out->mutable_event_time());
+}
+
+void ToProto(const ResponseFigures& figures, v1::ResponseStats* out) {
+  out->set_median_response_seconds(absl::ToDoubleSeconds(figures.median_response));
+  out->set_response_rate(figures.response_rate);
+  out->set_sample_size(figures.sample_size);
+  out->set_window_days(figures.window_days);
+}
+
+std::optional<LeadState> FromProto(v1::LeadState state, absl::string_view field,
+                                   FieldViolations* violations) {
+  if (state == v1::LEAD_STATE_UNSPECIFIED) return std::nullopt;
+  if (!v1::LeadState_IsValid(state)) {
+    violations->push_back({std::string(field), "is not a known LeadState"});
+    return std::nullopt;
+  }
+  return static_cast<LeadState>(state);
+}
+
+ContactOutcome FromProto(v1::ContactOutcome outcome, absl::string_view field,
+                         FieldViolations* violations) {
+  if (outcome == v1::CONTACT_OUTCOME_UNSPECIFIED || !v1::ContactOutcome_IsValid(outcome)) {
+    violations->push_back({std::string(field), "must be one of the ContactOutcome values"});
+    return ContactOutcome::kReached;
+  }
+  return static_cast<ContactOutcome>(outcome);
+}
+
+}  // namespace intake::api

@@ -8,9 +8,12 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "intake/v1/admin_service.pb.h"
 #include "intake/v1/intake_service.pb.h"
+#include "intake/v1/lead.pb.h"
 #include "intake/v1/provider.pb.h"
 #include "server/domain/field_violation.h"
+#include "server/domain/lead.h"
 #include "server/domain/provider.h"
+#include "server/domain/response_stats.h"
 #include "server/domain/submission.h"
 
 namespace intake::api {
@@ -19,6 +22,18 @@ namespace intake::api {
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);
 void ToProto(const Provider& provider, v1::Provider* out);
 void ToProto(const Listing& listing, v1::Listing* out);
+
+void ToProto(const Lead& lead, v1::Lead* out);
+void ToProto(const LeadEvent& event, v1::LeadEvent* out);
+void ToProto(const ResponseFigures& figures, v1::ResponseStats* out);
+v1::LeadEventType ToProto(LeadEventType type);
+
+// A LeadState filter: UNSPECIFIED is nullopt (any state); an unknown number a violation.
+std::optional<LeadState> FromProto(v1::LeadState state, absl::string_view field,
+                                   FieldViolations* violations);
+// A contact outcome; UNSPECIFIED or an unknown number is a violation on `field`.
+ContactOutcome FromProto(v1::ContactOutcome outcome, absl::string_view field,
+                         FieldViolations* violations);
 
 // `state` as a domain value; UNSPECIFIED is `if_unspecified`, an unknown number a violation
 // on `field`.

@@ -4,6 +4,7 @@
 
 #include "server/api/convert.h"
 #include "server/api/status.h"
+#include "server/domain/provider.h"
 
 namespace intake::api {
 
@@ -20,6 +21,13 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     return reactor;
   }
   const bool bot = IsBot(submission);
+  // The figures of the target as last computed: never waits for the database.
+  if (std::shared_ptr<const ResponseFiguresCache::Snapshot> snapshot = figures_.Latest()) {
+    if (const ResponseFigures* figures =
+            ResponseFiguresCache::ForTarget(*snapshot, submission.listing_id)) {
+      ToProto(*figures, response->mutable_typical_response());
+    }
+  }
   store_.Submit(std::move(submission), bot,
                 [reactor, response](absl::StatusOr<SubmitResult> result) {
                   if (!result.ok()) {
@@ -36,6 +44,29 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
                   reactor->Finish(grpc::Status::OK);
                 });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* IntakeServiceImpl::GetResponseStats(
+    grpc::CallbackServerContext* context, const v1::GetResponseStatsRequest* request,
+    v1::GetResponseStatsResponse* response) {
+  return gate_.Unary(context, Access::kIntake, [=](const Principal&) -> absl::Status {
+    const std::string& listing_id = request->listing_id();
+    if (!listing_id.empty() && !IsValidId(listing_id)) {
+      return BadRequest({{"listing_id", "must match [a-z0-9][a-z0-9-]{0,63}"}});
+    }
+    absl::StatusOr<std::shared_ptr<const ResponseFiguresCache::Snapshot>> snapshot =
+        figures_.Fresh();
+    if (!snapshot.ok()) return snapshot.status();
+    const ResponseFigures* figures = ResponseFiguresCache::ForTarget(**snapshot, listing_id);
+    if (figures == nullptr) {  // Unknown, or created since the snapshot: look again.
+      snapshot = figures_.Recompute();
+      if (!snapshot.ok()) return snapshot.status();
+      figures = ResponseFiguresCache::ForTarget(**snapshot, listing_id);
+      if (figures == nullptr) return absl::NotFoundError("listing not found");
+    }
+    ToProto(*figures, response->mutable_stats());
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace intake::api

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "intake/v1/intake_service.grpc.pb.h"
+#include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/domain/submission.h"
 #include "server/store/store.h"
@@ -21,20 +22,24 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
   // None is owned; all must outlive the service.
   IntakeServiceImpl(RpcGate* gate, store::Store* store, const PhoneNormalizer* phones,
-                    IntakeCounters* counters)
-      : gate_(*gate), store_(*store), phones_(*phones), counters_(*counters) {}
+                    IntakeCounters* counters, ResponseFiguresCache* figures)
+      : gate_(*gate), store_(*store), phones_(*phones), counters_(*counters), figures_(*figures) {}
 
   // Validates on the gRPC thread (CPU only), then hands the submission to the store's group
   // commit and returns; the reply is sent from the writer thread once the lead is on disk.
   grpc::ServerUnaryReactor* SubmitCallback(grpc::CallbackServerContext* context,
                                            const v1::SubmitCallbackRequest* request,
                                            v1::SubmitCallbackResponse* response) override;
+  grpc::ServerUnaryReactor* GetResponseStats(grpc::CallbackServerContext* context,
+                                             const v1::GetResponseStatsRequest* request,
+                                             v1::GetResponseStatsResponse* response) override;
 
  private:
   RpcGate& gate_;
   store::Store& store_;
   const PhoneNormalizer& phones_;
   IntakeCounters& counters_;
+  ResponseFiguresCache& figures_;
 };
 
 }  // namespace intake::api

@@ -1,6 +1,7 @@
 #include "server/api/server.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -65,9 +66,12 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
 IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
     : executor_(options.blocking_threads),
       gate_(deps.auth, &executor_),
-      public_services_(&gate_, deps, &counters_),
-      admin_services_(&gate_, deps, &counters_),
-      admin_(&gate_, deps.store) {}
+      figures_(deps.store, deps.clock, &executor_, options.response_policy,
+               options.figures_max_age),
+      stream_context_{deps.store, deps.hub, &executor_, &streams_, options.heartbeat_interval},
+      public_services_(&gate_, deps, &counters_, &figures_, stream_context_),
+      admin_services_(&gate_, deps, &counters_, &figures_, stream_context_),
+      admin_(&gate_, deps.store, stream_context_, &figures_, &counters_) {}
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
                                                                   const ServerDeps& deps) {
@@ -100,6 +104,7 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
                   &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
+  server->figures_.Latest();  // Starts computing the response figures in the background.
   return server;
 }
 
@@ -112,9 +117,14 @@ void IntakeServer::Shutdown(absl::Duration grace) {
   for (grpc::Server* s : {public_server_.get(), admin_server_.get()}) {
     if (s != nullptr) s->GetHealthCheckService()->Shutdown();
   }
-  for (grpc::Server* s : {public_server_.get(), admin_server_.get()}) {
-    if (s != nullptr) s->Shutdown(deadline);
-  }
+  streams_.DrainAll();
+  // In parallel: each waits for its own calls in flight (and, with gRPC 1.51, some seconds
+  // for connected clients to go away), and the grace period is for both together.
+  std::thread admin([this, deadline] {
+    if (admin_server_ != nullptr) admin_server_->Shutdown(deadline);
+  });
+  if (public_server_ != nullptr) public_server_->Shutdown(deadline);
+  admin.join();
 }
 
 }  // namespace intake::api

@@ -16,6 +16,9 @@
 #include "server/api/auth.h"
 #include "server/api/blocking_executor.h"
 #include "server/api/intake_service.h"
+#include "server/api/lead_stream.h"
+#include "server/api/provider_service.h"
+#include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/store/store.h"
 
@@ -28,6 +31,11 @@ struct ServerOptions {
   std::string admin_listen = "127.0.0.1:50052";
   // Threads on which handlers wait for SQLite.
   int blocking_threads = 4;
+  // Idle lead streams get a HEARTBEAT this often.
+  absl::Duration heartbeat_interval = absl::Seconds(15);
+  // Response figures: the window and SLA, and how stale a cached computation may be.
+  ResponsePolicy response_policy;
+  absl::Duration figures_max_age = absl::Seconds(5);
 };
 
 // What the servers' services work with; none is owned, all must outlive the server.
@@ -35,6 +43,8 @@ struct ServerDeps {
   store::Store* store;
   Authenticator* auth;
   const PhoneNormalizer* phones;
+  stream::SubscriberHub* hub;
+  const Clock* clock;
 };
 
 class IntakeServer {
@@ -52,9 +62,10 @@ class IntakeServer {
   const std::string& listen_address() const { return listen_address_; }
   const std::string& admin_address() const { return admin_address_; }
 
-  // Drains: health turns NOT_SERVING on both listeners, new calls are refused, calls in
-  // flight get until `grace` from now to finish, then are cancelled. Blocks until both
-  // servers have stopped. Idempotent.
+  // Drains: health turns NOT_SERVING on both listeners, lead streams end with UNAVAILABLE
+  // (clients resume elsewhere from their cursor), new calls are refused, calls in flight get
+  // until `grace` from now to finish, then are cancelled. Blocks until both servers have
+  // stopped. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -62,14 +73,19 @@ class IntakeServer {
 
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
-    Services(RpcGate* gate, const ServerDeps& deps, IntakeCounters* counters)
-        : intake(gate, deps.store, deps.phones, counters) {}
+    Services(RpcGate* gate, const ServerDeps& deps, IntakeCounters* counters,
+             ResponseFiguresCache* figures, const LeadStreamContext& streams)
+        : intake(gate, deps.store, deps.phones, counters, figures),
+          provider(gate, deps.store, streams) {}
     IntakeServiceImpl intake;
-    v1::ProviderService::CallbackService provider;
+    ProviderServiceImpl provider;
   };
   BlockingExecutor executor_;
   RpcGate gate_;
   IntakeCounters counters_;
+  StreamRegistry streams_;
+  ResponseFiguresCache figures_;
+  const LeadStreamContext stream_context_;
   Services public_services_;
   Services admin_services_;
   AdminServiceImpl admin_;

@@ -4,6 +4,7 @@
 #define INTAKE_SERVER_DOMAIN_LEAD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -36,6 +37,46 @@ enum class SubmissionOutcome {
   kMerged = 2,    // A duplicate within the dedup window: folded into an existing lead.
   kBot = 3,       // The honeypot was filled: quarantined, no lead.
   kReplayed = 4,  // A repeated request_id: the first submission's result, nothing new.
+};
+
+enum class ContactOutcome {
+  kReached = 1,
+  kNoAnswer = 2,
+  kLeftVoicemail = 3,
+  kWrongNumber = 4,
+  kDeclined = 5,
+};
+
+// A lead as stored, its personal data opened. Once erased, the caller fields, the message
+// and the form's client_ip, user_agent and referrer are empty.
+struct Lead {
+  std::string lead_id;
+  LeadState state = LeadState::kNew;
+  std::string listing_id;   // Empty for the general helpline.
+  std::string provider_id;  // Empty while unassigned.
+  RoutingReason routing_reason = RoutingReason::kRotation;
+  std::string routing_detail;
+  std::string caller_name;
+  std::string phone;  // E.164.
+  std::string postal_code;
+  std::string region;
+  std::string message;
+  FormContext form;
+  absl::Time create_time;
+  absl::Time last_submit_time;
+  std::optional<absl::Time> acknowledge_time;
+  std::optional<absl::Time> first_contact_time;
+  std::optional<ContactOutcome> last_outcome;
+  uint32_t submission_count = 1;
+};
+
+// One entry of the event log.
+struct LeadEvent {
+  uint64_t sequence = 0;
+  LeadEventType type = LeadEventType::kAssigned;
+  std::string lead_id;
+  std::string provider_id;  // Whose stream carries it; empty: admin watchers only.
+  absl::Time event_time;
 };
 
 struct SubmitResult {

@@ -129,6 +129,19 @@ constexpr Migration kMigrations[] = {
       INSERT INTO counters (name, value) VALUES
         ('submissions', 0), ('leads', 0), ('duplicates_merged', 0), ('bot_submissions', 0);
     )sql"},
+    {4, R"sql(
+      -- Providers' call-back attempts. The note is free text a provider may fill with
+      -- caller details despite being asked not to, so it is sealed like other PII.
+      CREATE TABLE contact_attempts (
+        lead_id TEXT NOT NULL REFERENCES leads (lead_id),
+        provider_id TEXT NOT NULL,
+        attempt_time_us INTEGER NOT NULL,
+        outcome INTEGER NOT NULL,          -- intake::ContactOutcome
+        note_sealed BLOB NOT NULL
+      ) STRICT;
+      CREATE INDEX contact_attempts_by_lead ON contact_attempts (lead_id, attempt_time_us);
+      CREATE INDEX leads_by_create_time ON leads (create_time_us);
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

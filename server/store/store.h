@@ -44,6 +44,36 @@ struct ProviderToken {
   absl::Time create_time;
 };
 
+// Which leads ListLeads returns; the conditions combine.
+struct LeadFilter {
+  std::string provider_id;         // Only this provider's; empty for any.
+  bool unassigned = false;         // Only leads without a provider.
+  std::optional<LeadState> state;  // Only leads in this state.
+};
+
+// An event and the lead it concerns as it stands now (nullopt once the lead was purged).
+struct EventWithLead {
+  LeadEvent event;
+  std::optional<Lead> lead;
+};
+
+// What GetLeadEvidence returns: the proof behind a lead, which survives erasure.
+struct LeadEvidence {
+  std::string consent_text_sha256;  // 32 raw bytes.
+  std::vector<std::string> advertisers;
+  absl::Time consent_time;
+  std::vector<LeadEvent> history;
+};
+
+// A lead's timestamps, for response figures.
+struct LeadTimes {
+  std::string provider_id;
+  std::string listing_id;
+  absl::Time create_time;
+  std::optional<absl::Time> acknowledge_time;
+  std::optional<absl::Time> first_contact_time;
+};
+
 struct StoreOptions {
   ConnectionOptions connection;
   const Clock* clock = &SystemClock::Get();
@@ -56,8 +86,9 @@ struct StoreOptions {
   // How long honeypot hits stay in quarantine.
   absl::Duration quarantine_retention = absl::Hours(24 * 7);
   // Called on the writer thread after each commit that grew the event log, with the new
-  // head sequence, before any caller of that batch hears back. Must not block.
-  std::function<void(uint64_t head)> on_events_committed;
+  // head sequence and the providers the new events are addressed to ("" for events of
+  // unassigned leads), before any caller of that batch hears back. Must not block.
+  std::function<void(uint64_t head, const std::vector<std::string>& providers)> on_events_committed;
 };
 
 class Store {
@@ -121,6 +152,43 @@ class Store {
   // request_id is safe).
   void Submit(Submission submission, bool bot, SubmitDone done);
 
+  // Leads. `provider_scope`, when not empty, limits the look-up to that provider's leads:
+  // another provider's lead is kNotFound, exactly like an unknown id.
+  absl::StatusOr<Lead> GetLead(const std::string& lead_id, const std::string& provider_scope);
+  // Up to `limit` leads matching `filter`, newest first, after the key `after` (from a
+  // previous page's next_after).
+  absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int limit,
+                                       const std::string& after);
+  // Consent evidence and the event history of a lead. kNotFound for an unknown id.
+  absl::StatusOr<LeadEvidence> GetLeadEvidence(const std::string& lead_id);
+  // Up to `limit` events with sequence > `after`, in order; only those addressed to
+  // `provider_id` unless it is empty. A provider never sees a lead that is no longer
+  // its own: for its REASSIGNED_AWAY events the lead carries only its id.
+  absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
+                                                        const std::string& provider_id, int limit);
+
+  // Provider feedback, scoped to `provider_id` (kNotFound for another provider's lead).
+  // The first acknowledgement stamps acknowledge_time and moves NEW to ACKNOWLEDGED; later
+  // ones change nothing. kFailedPrecondition for an OPTED_OUT or ERASED lead.
+  absl::StatusOr<Lead> AcknowledgeLead(const std::string& provider_id, const std::string& lead_id);
+  // Stores the attempt (the note sealed) and sets last_outcome; the first stamps
+  // first_contact_time; the lead becomes CONTACTED. Same errors as AcknowledgeLead.
+  absl::StatusOr<Lead> RecordContactAttempt(const std::string& provider_id,
+                                            const std::string& lead_id, ContactOutcome outcome,
+                                            const std::string& note);
+  // Gives the lead to `provider_id` (reason MANUAL, state NEW, feedback cleared): a
+  // REASSIGNED_AWAY event for the old provider and ASSIGNED for the new. Reassigning to the
+  // current provider changes nothing. kNotFound for an unknown lead or provider,
+  // kFailedPrecondition for an OPTED_OUT or ERASED lead.
+  absl::StatusOr<Lead> ReassignLead(const std::string& lead_id, const std::string& provider_id);
+
+  // Timestamps of every lead created at or after `since`, for response figures.
+  absl::StatusOr<std::vector<LeadTimes>> LeadTimesSince(absl::Time since);
+  // The persistent counters (submissions, leads, duplicates_merged, bot_submissions).
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters();
+  // When the database was created: the counters count from then.
+  absl::StatusOr<absl::Time> CreateTime();
+
   // The sequence of the newest committed event (0 for none).
   uint64_t head_sequence() const { return head_sequence_.load(); }
 
@@ -131,6 +199,11 @@ class Store {
   // Writer thread only: the body of Submit inside the batch transaction.
   absl::StatusOr<SubmitResult> ApplySubmission(SQLite::Database& db, const Submission& submission,
                                                bool bot);
+  // Writer thread only: reads the lead (scoped as GetLead) and refuses OPTED_OUT/ERASED ones.
+  absl::StatusOr<Lead> LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
+                                       const std::string& lead_id);
+  // Reads a lead row selected with rows' lead columns, opening its sealed fields.
+  Lead ReadLead(SQLite::Statement& row) const;
   // Writer thread only: after each commit.
   void AfterCommit(SQLite::Database& db);
 

@@ -288,15 +288,22 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
 }
 
 void Store::AfterCommit(SQLite::Database& db) {
+  const uint64_t previous = head_sequence_.load();
   uint64_t head = 0;
+  std::vector<std::string> providers;
   try {
     head = rows::LastSequence(db);
+    if (head <= previous) return;
+    SQLite::Statement& query = writer_.statements().Get(
+        "SELECT DISTINCT coalesce(provider_id, '') FROM lead_events WHERE sequence > ?");
+    query.bind(1, static_cast<int64_t>(previous));
+    while (query.executeStep()) providers.push_back(query.getColumn(0).getString());
+    query.reset();
   } catch (const std::exception&) {
-    return;  // The next commit reports the head again.
+    return;  // The next commit reports these events with its own.
   }
-  if (head > head_sequence_.exchange(head) && options_.on_events_committed) {
-    options_.on_events_committed(head);
-  }
+  head_sequence_ = head;
+  if (options_.on_events_committed) options_.on_events_committed(head, providers);
 }
 
 }  // namespace intake::store

@@ -5,19 +5,31 @@
 
 namespace intake::stream {
 
-void SubscriberHub::Notify(uint64_t head) {
+void SubscriberHub::TakeDue(WaiterMap& waiters, uint64_t head, std::vector<Wakeup>& due) {
+  for (auto it = waiters.begin(); it != waiters.end();) {
+    if (it->second.cursor < head) {
+      due.push_back(std::move(it->second.wakeup));
+      topic_of_.erase(it->first);
+      it = waiters.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SubscriberHub::Notify(uint64_t head, absl::Span<const std::string> topics) {
   std::vector<Wakeup> due;
   {
     absl::MutexLock lock(&mu_);
     if (head <= head_) return;
     head_ = head;
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-      if (it->second.cursor < head) {
-        due.push_back(std::move(it->second.wakeup));
-        it = waiters_.erase(it);
-      } else {
-        ++it;
-      }
+    if (auto all = waiters_.find(kAllEvents); all != waiters_.end()) {
+      TakeDue(all->second, head, due);
+    }
+    for (const std::string& topic : topics) {
+      if (topic == kAllEvents) continue;
+      topic_head_[topic] = head;
+      if (auto it = waiters_.find(topic); it != waiters_.end()) TakeDue(it->second, head, due);
     }
   }
   for (Wakeup& wakeup : due) std::move(wakeup)();
@@ -28,13 +40,20 @@ uint64_t SubscriberHub::head() const {
   return head_;
 }
 
-SubscriberHub::WaitId SubscriberHub::WaitBeyond(uint64_t cursor, Wakeup wakeup) {
+SubscriberHub::WaitId SubscriberHub::WaitBeyond(uint64_t cursor, absl::string_view topic,
+                                                Wakeup wakeup) {
   WaitId id;
   {
     absl::MutexLock lock(&mu_);
     id = next_id_++;
-    if (!closed_ && cursor >= head_) {
-      waiters_.emplace(id, Waiter{cursor, std::move(wakeup)});
+    uint64_t topic_head = head_;
+    if (topic != kAllEvents) {
+      auto it = topic_head_.find(topic);
+      topic_head = it == topic_head_.end() ? 0 : it->second;
+    }
+    if (!closed_ && cursor >= topic_head) {
+      waiters_[topic].emplace(id, Waiter{cursor, std::move(wakeup)});
+      topic_of_.emplace(id, std::string(topic));
       return id;
     }
   }
@@ -44,22 +63,34 @@ SubscriberHub::WaitId SubscriberHub::WaitBeyond(uint64_t cursor, Wakeup wakeup) 
 
 bool SubscriberHub::Cancel(WaitId id) {
   absl::MutexLock lock(&mu_);
-  return waiters_.erase(id) > 0;
+  auto it = topic_of_.find(id);
+  if (it == topic_of_.end()) return false;
+  auto topic = waiters_.find(it->second);
+  if (topic != waiters_.end()) {
+    topic->second.erase(id);
+    if (topic->second.empty()) waiters_.erase(topic);
+  }
+  topic_of_.erase(it);
+  return true;
 }
 
 void SubscriberHub::Close() {
-  std::map<WaitId, Waiter> due;
+  std::vector<Wakeup> due;
   {
     absl::MutexLock lock(&mu_);
     closed_ = true;
-    due.swap(waiters_);
+    for (auto& [topic, waiters] : waiters_) {
+      for (auto& [id, waiter] : waiters) due.push_back(std::move(waiter.wakeup));
+    }
+    waiters_.clear();
+    topic_of_.clear();
   }
-  for (auto& [id, waiter] : due) std::move(waiter.wakeup)();
+  for (Wakeup& wakeup : due) std::move(wakeup)();
 }
 
 size_t SubscriberHub::waiting() const {
   absl::MutexLock lock(&mu_);
-  return waiters_.size();
+  return topic_of_.size();
 }
 
 }  // namespace intake::stream

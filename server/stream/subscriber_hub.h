@@ -5,37 +5,47 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 
 namespace intake::stream {
 
-// Wakes waiters when the head sequence of the event log passes their cursor. It holds no
-// events and no queues: a waiter that is woken reads what it needs from the store. Memory is
-// one small entry per waiting stream. Thread-safe.
+// Wakes waiters when the event log grows past their cursor. Waiters wait on a topic: a
+// provider id (woken only when that provider's events are committed) or kAllEvents (woken by
+// every commit). It holds no events and no queues: a woken waiter reads what it needs from
+// the store. Memory is one small entry per waiting stream and per topic. Thread-safe.
 class SubscriberHub {
  public:
   using WaitId = uint64_t;
   using Wakeup = absl::AnyInvocable<void() &&>;
+  static constexpr absl::string_view kAllEvents = "";
 
   explicit SubscriberHub(uint64_t head = 0) : head_(head) {}
   SubscriberHub(const SubscriberHub&) = delete;
   SubscriberHub& operator=(const SubscriberHub&) = delete;
 
-  // Records that the log now ends at `head` (a smaller value than the current head is
-  // ignored) and runs every waiter whose cursor is below it, on the calling thread and outside
-  // the hub's lock. Called by the writer after each commit.
-  void Notify(uint64_t head) ABSL_LOCKS_EXCLUDED(mu_);
+  // Records that the log now ends at `head` (a head below the current one is ignored) and
+  // that it holds new events for `topics`, then runs, on the calling thread and outside the
+  // hub's lock, every kAllEvents waiter and every waiter of those topics whose cursor is
+  // below `head`. Called by the writer after each commit.
+  void Notify(uint64_t head, absl::Span<const std::string> topics) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The highest sequence notified so far.
+  // The highest head notified so far: every event up to it is committed.
   uint64_t head() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Runs `wakeup` exactly once, as soon as the head is beyond `cursor`: at once on this thread
-  // if it already is, or from the Notify (or Close) that gets it there. A wakeup must not
-  // block: it hands work to the thread that owns it. Returns an id for Cancel.
-  WaitId WaitBeyond(uint64_t cursor, Wakeup wakeup) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs `wakeup` exactly once, as soon as `topic` has events beyond `cursor`: at once on
+  // this thread if a Notify for the topic already passed the cursor, else from the Notify (or
+  // Close) that does. A waiter that has read everything up to head() should pass a cursor of
+  // at least head(), or it is woken at once. A wakeup must not block. Returns an id for
+  // Cancel.
+  WaitId WaitBeyond(uint64_t cursor, absl::string_view topic, Wakeup wakeup)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Drops a pending wait without running it. Returns false if the wakeup already ran or is
   // running, so the caller knows to expect (or not) its call.
@@ -53,14 +63,20 @@ class SubscriberHub {
     uint64_t cursor;
     Wakeup wakeup;
   };
+  using WaiterMap = std::map<WaitId, Waiter>;
+
+  // Moves the waiters of `waiters` whose cursor is below `head` into `due`.
+  void TakeDue(WaiterMap& waiters, uint64_t head, std::vector<Wakeup>& due)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   uint64_t head_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   WaitId next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  // Keyed by id; Notify scans it. A few thousand idle streams make that scan cheap next to
-  // the commit that caused it.
-  std::map<WaitId, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  // Per topic: the head of the last Notify that named it, and its waiters.
+  absl::flat_hash_map<std::string, uint64_t> topic_head_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, WaiterMap> waiters_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<WaitId, std::string> topic_of_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace intake::stream

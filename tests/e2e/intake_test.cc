@@ -255,11 +255,18 @@ TEST_F(IntakeTest, DuplicatesMergePerTarget) {
   CreateListing("miami-1", "acme");
   v1::SubmitCallbackRequest listing = ValidRequest();
   listing.set_listing_id("miami-1");
+  v1::GetResponseStatsRequest stats_request;
+  stats_request.set_listing_id("miami-1");
+  v1::GetResponseStatsResponse stats;  // Also makes sure the figures are computed.
+  ASSERT_TRUE(intake_->GetResponseStats(Context().get(), stats_request, &stats).ok());
   v1::SubmitCallbackResponse first, second;
   ASSERT_TRUE(Submit(listing, &first).ok());
   ASSERT_TRUE(Submit(listing, &second).ok());
   EXPECT_NE(first.submission_id(), second.submission_id());
   EXPECT_EQ(first.ByteSizeLong(), second.ByteSizeLong()) << "a duplicate looks like a new lead";
+  EXPECT_EQ(first.typical_response().SerializeAsString(),
+            second.typical_response().SerializeAsString());
+  EXPECT_EQ(first.typical_response().window_days(), 30u);
   ASSERT_TRUE(Submit(ValidRequest()).ok()) << "same phone, general helpline: another target";
   EXPECT_EQ(Count("leads"), 2);
   EXPECT_EQ(QueryInt(Db(), "SELECT submission_count FROM leads WHERE target = 'miami-1'"), 2);

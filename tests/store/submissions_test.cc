@@ -29,7 +29,9 @@ class SubmissionsTest : public ::testing::Test {
   void SetUp() override { Open(); }
   void Open() {
     StoreOptions options = TestOptions(&clock_);
-    options.on_events_committed = [this](uint64_t head) { notified_head_ = head; };
+    options.on_events_committed = [this](uint64_t head, const std::vector<std::string>&) {
+      notified_head_ = head;
+    };
     auto store = Store::Open(dir_.File("intake.db"), options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);

@@ -1,0 +1,273 @@
+#include "server/api/lead_stream.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "intake/v1/admin_service.pb.h"
+#include "intake/v1/provider_service.pb.h"
+#include "server/api/convert.h"
+
+namespace intake::api {
+namespace {
+
+void Fill(const store::EventWithLead& item, v1::SubscribeLeadsResponse* out) {
+  out->set_sequence(item.event.sequence);
+  out->set_type(ToProto(item.event.type));
+  if (item.lead) ToProto(*item.lead, out->mutable_lead());
+}
+
+void Fill(const store::EventWithLead& item, v1::WatchLeadsResponse* out) {
+  out->set_sequence(item.event.sequence);
+  out->set_type(ToProto(item.event.type));
+  out->set_provider_id(item.event.provider_id);
+  if (item.lead) ToProto(*item.lead, out->mutable_lead());
+}
+
+template <typename Response>
+Response Heartbeat(uint64_t head, const std::string& instance_id) {
+  Response heartbeat;
+  heartbeat.set_type(v1::LEAD_EVENT_TYPE_HEARTBEAT);
+  heartbeat.set_head_sequence(head);
+  heartbeat.set_instance_id(instance_id);
+  return heartbeat;
+}
+
+}  // namespace
+
+bool StreamRegistry::Add(DrainableStream* stream) {
+  absl::MutexLock lock(&mu_);
+  if (draining_) return false;
+  streams_.insert(stream);
+  return true;
+}
+
+void StreamRegistry::Remove(DrainableStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+void StreamRegistry::DrainAll() {
+  // Holding the lock keeps every stream alive (their OnDone must Remove first).
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+  for (DrainableStream* stream : streams_) stream->Drain();
+}
+
+size_t StreamRegistry::size() const {
+  absl::MutexLock lock(&mu_);
+  return streams_.size();
+}
+
+template <typename Response>
+LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string provider_id,
+                                 uint64_t after)
+    : context_(context),
+      provider_id_(std::move(provider_id)),
+      topic_(provider_id_.empty() ? std::string(stream::SubscriberHub::kAllEvents) : provider_id_),
+      cursor_(after) {
+  const bool registered = context_.registry->Add(this);
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;  // Released by Act.
+    if (!registered) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "the server is shutting down; reconnect with your last sequence"),
+                   actions);
+    } else if (after > context_.hub->head()) {
+      FinishLocked(
+          grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "after_sequence is beyond the newest event"),
+          actions);
+    } else {
+      ArmHeartbeat();
+      Advance(actions);
+    }
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::Advance(Actions& actions) {
+  if (finish_) {
+    if (!writing_ && !finish_sent_) {
+      finish_sent_ = true;
+      actions.finish = *finish_;
+    }
+    return;
+  }
+  if (writing_) return;
+  if (!pending_.empty()) {
+    in_flight_ = std::move(pending_.front());
+    pending_.pop_front();
+    writing_ = true;
+    actions.write = &in_flight_;
+    return;
+  }
+  if (reading_ || wait_id_ != 0) return;
+  if (more_to_read_) {
+    reading_ = true;
+    ++outstanding_;
+    context_.executor->Run([this] { ReadPage(); });
+    return;
+  }
+  // Caught up: sleep until the log has events for this stream beyond the cursor. The wakeup
+  // runs on the committing thread, so it only hands the work to the executor.
+  ++outstanding_;
+  wait_id_ = context_.hub->WaitBeyond(cursor_, topic_,
+                                      [this] { context_.executor->Run([this] { OnWake(); }); });
+}
+
+template <typename Response>
+void LeadStream<Response>::ReadPage() {
+  uint64_t cursor;
+  {
+    absl::MutexLock lock(&mu_);
+    cursor = cursor_;
+  }
+  // Every event up to `head` is committed, so a read that comes back short has seen them all.
+  const uint64_t head = context_.hub->head();
+  absl::StatusOr<std::vector<store::EventWithLead>> events =
+      context_.store->ReadEvents(cursor, provider_id_, context_.page_size);
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);  // The read's count now guards Act.
+    reading_ = false;
+    if (!done_ && !finish_) {
+      if (!events.ok()) {
+        FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "reading events failed; reconnect with your last sequence"),
+                     actions);
+      } else {
+        for (const store::EventWithLead& item : *events) {
+          Fill(item, &pending_.emplace_back());
+          cursor_ = item.event.sequence;
+        }
+        more_to_read_ = static_cast<int>(events->size()) == context_.page_size;
+        if (!more_to_read_) cursor_ = std::max(cursor_, head);
+        Advance(actions);
+      }
+    }
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::OnWake() {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);  // The wait's count now guards Act.
+    wait_id_ = 0;
+    more_to_read_ = true;
+    if (!done_) Advance(actions);
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::OnHeartbeat(bool fired) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);  // The alarm's count now guards Act.
+    if (!done_ && !finish_) {
+      if (fired && !writing_ && pending_.empty()) {
+        pending_.push_back(
+            Heartbeat<Response>(context_.hub->head(), context_.store->instance_id()));
+      }
+      ArmHeartbeat();
+      Advance(actions);
+    }
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::ArmHeartbeat() {
+  ++outstanding_;
+  heartbeat_.Set(absl::ToChronoTime(absl::Now() + context_.heartbeat_interval),
+                 [this](bool fired) { OnHeartbeat(fired); });
+}
+
+template <typename Response>
+void LeadStream<Response>::OnWriteDone(bool ok) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;  // Released by Act.
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"), actions);
+    }
+    Advance(actions);
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::OnCancel() {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;  // Released by Act.
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"), actions);
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::Drain() {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;  // Released by Act.
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "the server is shutting down; reconnect with your last sequence"),
+                 actions);
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::FinishLocked(grpc::Status status, Actions& actions) {
+  if (finish_) return;
+  finish_ = std::move(status);
+  pending_.clear();
+  if (wait_id_ != 0 && context_.hub->Cancel(wait_id_)) --outstanding_;
+  wait_id_ = 0;
+  actions.cancel_heartbeat = true;
+  Advance(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::OnDone() {
+  context_.registry->Remove(this);
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;  // Released by Act.
+    done_ = true;
+    if (wait_id_ != 0 && context_.hub->Cancel(wait_id_)) --outstanding_;
+    wait_id_ = 0;
+    actions.cancel_heartbeat = true;  // Its callback, or a read in flight, may delete this.
+  }
+  Act(actions);
+}
+
+template <typename Response>
+void LeadStream<Response>::Act(const Actions& actions) {
+  // The caller's count on outstanding_ keeps this alive until the end.
+  if (actions.cancel_heartbeat) heartbeat_.Cancel();
+  if (actions.write != nullptr) this->StartWrite(actions.write);
+  if (actions.finish) this->Finish(*actions.finish);
+  bool deletable;
+  {
+    absl::MutexLock lock(&mu_);
+    --outstanding_;
+    deletable = done_ && outstanding_ == 0;
+  }
+  if (deletable) delete this;
+}
+
+template class LeadStream<v1::SubscribeLeadsResponse>;
+template class LeadStream<v1::WatchLeadsResponse>;
+
+}  // namespace intake::api

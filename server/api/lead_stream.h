@@ -1,0 +1,126 @@
+// The lead streams (ProviderService.SubscribeLeads, AdminService.WatchLeads): callback-API
+// write reactors that replay the event log from a cursor, then stay live.
+#ifndef INTAKE_SERVER_API_LEAD_STREAM_H_
+#define INTAKE_SERVER_API_LEAD_STREAM_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/api/blocking_executor.h"
+#include "server/store/store.h"
+#include "server/stream/subscriber_hub.h"
+
+namespace intake::api {
+
+// A live stream that a drain must end.
+class DrainableStream {
+ public:
+  virtual ~DrainableStream() = default;
+  // Ends the stream with UNAVAILABLE (the client resumes elsewhere with its cursor).
+  virtual void Drain() = 0;
+};
+
+// Every live stream, so that a drain reaches them all. Thread-safe.
+class StreamRegistry {
+ public:
+  // Registers `stream`; returns false (and registers nothing) once draining has begun.
+  bool Add(DrainableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+  void Remove(DrainableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+  // Drains every registered stream and refuses new ones from now on.
+  void DrainAll() ABSL_LOCKS_EXCLUDED(mu_);
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<DrainableStream*> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+struct LeadStreamContext {
+  store::Store* store;
+  stream::SubscriberHub* hub;
+  BlockingExecutor* executor;  // Where event pages are read from SQLite.
+  StreamRegistry* registry;
+  absl::Duration heartbeat_interval;
+  // Events read per page: what a slow consumer costs the server, besides its cursor.
+  int page_size = 256;
+};
+
+// Streams the events addressed to `provider_id` (every event when it is empty) with
+// sequence > `after`, in order, then live ones as they commit; heartbeats when idle. One
+// write in flight; reading, waiting and heartbeats never block a gRPC thread. Owns itself:
+// deleted in OnDone once nothing it started is outstanding.
+// `Response` is v1::SubscribeLeadsResponse or v1::WatchLeadsResponse.
+template <typename Response>
+class LeadStream final : public grpc::ServerWriteReactor<Response>, public DrainableStream {
+ public:
+  LeadStream(const LeadStreamContext& context, std::string provider_id, uint64_t after);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+  void Drain() override;
+
+ private:
+  // What to do with gRPC once the lock is released.
+  struct Actions {
+    bool cancel_heartbeat = false;
+    const Response* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+
+  void ReadPage();  // On the executor.
+  void OnWake();    // On the executor.
+  void OnHeartbeat(bool fired);
+  // Decides the next step after state changed: write, read, wait or finish.
+  void Advance(Actions& actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(grpc::Status status, Actions& actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ArmHeartbeat() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Performs `actions` outside the lock, then releases the count on outstanding_ that its
+  // caller took (so this stays alive meanwhile) and deletes this if it is done and nothing
+  // is outstanding.
+  void Act(const Actions& actions);
+
+  const LeadStreamContext context_;
+  const std::string provider_id_;
+  const std::string topic_;
+
+  absl::Mutex mu_;
+  uint64_t cursor_ ABSL_GUARDED_BY(mu_);
+  std::deque<Response> pending_ ABSL_GUARDED_BY(mu_);
+  Response in_flight_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool more_to_read_ ABSL_GUARDED_BY(mu_) = true;
+  stream::SubscriberHub::WaitId wait_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);  // Decided; sent after writes.
+  bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  // Started operations whose callbacks are still to come: a read, a hub wait, the alarm.
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::Alarm heartbeat_;
+};
+
+// A stream reactor that only finishes with `status`: how a refused stream call ends.
+template <typename Response>
+grpc::ServerWriteReactor<Response>* RefusedStream(const grpc::Status& status) {
+  class Refused final : public grpc::ServerWriteReactor<Response> {
+   public:
+    explicit Refused(const grpc::Status& s) { this->Finish(s); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
+}
+
+}  // namespace intake::api
+
+#endif  // INTAKE_SERVER_API_LEAD_STREAM_H_

@@ -1,0 +1,98 @@
+#include "server/api/provider_service.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/api/convert.h"
+#include "server/api/paging.h"
+#include "server/domain/status_macros.h"
+
+namespace intake::api {
+namespace {
+
+constexpr size_t kMaxNoteChars = 500;
+constexpr size_t kMaxLeadIdChars = 64;
+
+absl::Status CheckLeadId(const std::string& lead_id) {
+  if (lead_id.empty() || lead_id.size() > kMaxLeadIdChars) {
+    return BadRequest({{"lead_id", "must be a lead_id this server issued"}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::SubscribeLeadsResponse>* ProviderServiceImpl::SubscribeLeads(
+    grpc::CallbackServerContext* context, const v1::SubscribeLeadsRequest* request) {
+  absl::StatusOr<Principal> principal = gate_.auth().Authenticate(*context, Access::kProvider);
+  if (!principal.ok()) {
+    return RefusedStream<v1::SubscribeLeadsResponse>(ToGrpcStatus(principal.status()));
+  }
+  return new LeadStream<v1::SubscribeLeadsResponse>(streams_, principal->provider_id,
+                                                    request->after_sequence());
+}
+
+grpc::ServerUnaryReactor* ProviderServiceImpl::AcknowledgeLead(
+    grpc::CallbackServerContext* context, const v1::AcknowledgeLeadRequest* request,
+    v1::AcknowledgeLeadResponse* response) {
+  return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
+    INTAKE_RETURN_IF_ERROR(CheckLeadId(request->lead_id()));
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.AcknowledgeLead(p.provider_id, request->lead_id()));
+    ToProto(lead, response->mutable_lead());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ProviderServiceImpl::RecordContactAttempt(
+    grpc::CallbackServerContext* context, const v1::RecordContactAttemptRequest* request,
+    v1::RecordContactAttemptResponse* response) {
+  return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
+    FieldViolations violations;
+    if (request->lead_id().empty() || request->lead_id().size() > kMaxLeadIdChars) {
+      violations.push_back({"lead_id", "must be a lead_id this server issued"});
+    }
+    const ContactOutcome outcome = FromProto(request->outcome(), "outcome", &violations);
+    if (!IsValidText(request->note(), 0, kMaxNoteChars)) {
+      violations.push_back(
+          {"note", "must be valid UTF-8 of at most 500 characters without control characters"});
+    }
+    if (!violations.empty()) return BadRequest(violations);
+    INTAKE_ASSIGN_OR_RETURN(
+        Lead lead,
+        store_.RecordContactAttempt(p.provider_id, request->lead_id(), outcome, request->note()));
+    ToProto(lead, response->mutable_lead());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ProviderServiceImpl::ListLeads(grpc::CallbackServerContext* context,
+                                                         const v1::ListLeadsRequest* request,
+                                                         v1::ListLeadsResponse* response) {
+  return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
+    FieldViolations violations;
+    store::LeadFilter filter;
+    filter.provider_id = p.provider_id;
+    filter.state = FromProto(request->state(), "state", &violations);
+    if (!violations.empty()) return BadRequest(violations);
+    const std::string scope = absl::StrCat("leads/", p.provider_id, "/", request->state());
+    INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(scope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(store::Page<Lead> page, store_.ListLeads(filter, limit, after));
+    for (const Lead& lead : page.items) ToProto(lead, response->add_leads());
+    response->set_next_page_token(EncodePageToken(scope, page.next_after));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ProviderServiceImpl::GetLead(grpc::CallbackServerContext* context,
+                                                       const v1::GetLeadRequest* request,
+                                                       v1::GetLeadResponse* response) {
+  return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
+    INTAKE_RETURN_IF_ERROR(CheckLeadId(request->lead_id()));
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.GetLead(request->lead_id(), p.provider_id));
+    ToProto(lead, response->mutable_lead());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace intake::api

@@ -1,0 +1,73 @@
+// Response figures for every provider, the general helpline and each listing, computed from
+// the store at most every `max_age`, so asking often costs a map look-up.
+#ifndef INTAKE_SERVER_API_RESPONSE_FIGURES_CACHE_H_
+#define INTAKE_SERVER_API_RESPONSE_FIGURES_CACHE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/api/blocking_executor.h"
+#include "server/domain/clock.h"
+#include "server/domain/response_stats.h"
+#include "server/store/store.h"
+
+namespace intake::api {
+
+class ResponseFiguresCache {
+ public:
+  struct ProviderFigures {
+    ResponseFigures figures;
+    // Leads assigned in the window, and how many of them were acknowledged and contacted.
+    uint32_t assigned = 0;
+    uint32_t acknowledged = 0;
+    uint32_t contacted = 0;
+  };
+  struct Snapshot {
+    absl::Time computed;
+    ResponseFigures general;   // All providers together: the general helpline.
+    ResponseFigures no_leads;  // For a provider with no lead in the window.
+    absl::flat_hash_map<std::string, ProviderFigures> providers;
+    absl::flat_hash_map<std::string, std::string> listing_owner;
+  };
+
+  // None is owned; all must outlive the cache.
+  ResponseFiguresCache(store::Store* store, const Clock* clock, BlockingExecutor* executor,
+                       ResponsePolicy policy, absl::Duration max_age)
+      : store_(*store), clock_(*clock), executor_(*executor), policy_(policy), max_age_(max_age) {}
+
+  // A snapshot at most max_age old, computing one now if needed. Blocks on SQLite: for
+  // executor threads. Thread-safe.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> Fresh() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A snapshot computed now, whatever the age of the last one. Blocks like Fresh.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> Recompute() { return Compute(); }
+
+  // The latest snapshot, possibly stale or null, without blocking; a stale one schedules a
+  // refresh on the executor. For gRPC threads. Thread-safe.
+  std::shared_ptr<const Snapshot> Latest() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The figures for a submission's target: its listing's provider, or the general helpline
+  // for an empty listing_id; nullptr if `snapshot` does not know the listing.
+  static const ResponseFigures* ForTarget(const Snapshot& snapshot, const std::string& listing_id);
+
+ private:
+  absl::StatusOr<std::shared_ptr<const Snapshot>> Compute();
+
+  store::Store& store_;
+  const Clock& clock_;
+  BlockingExecutor& executor_;
+  const ResponsePolicy policy_;
+  const absl::Duration max_age_;
+  absl::Mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> refreshing_{false};
+};
+
+}  // namespace intake::api
+
+#endif  // INTAKE_SERVER_API_RESPONSE_FIGURES_CACHE_H_

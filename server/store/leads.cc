@@ -1,0 +1,365 @@
+// Store: reading leads and events, provider feedback, reassignment, and the figures' inputs.
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/domain/status_macros.h"
+#include "server/store/rows.h"
+#include "server/store/store.h"
+
+namespace intake::store {
+namespace {
+
+using rows::FromMicros;
+using rows::ToMicros;
+
+// Columns ReadLead expects, in order; kJoinedLeadColumns is the same list for `leads l`.
+#define INTAKE_LEAD_COLUMNS(p)                                                                   \
+  p "lead_id, " p "state, " p "target, " p "provider_id, " p "routing_reason, " p                \
+    "routing_detail, " p "region, " p "sealed, " p "form_id, " p "page_url, " p "utm_source, " p \
+    "utm_medium, " p "utm_campaign, " p "create_time_us, " p "last_submit_time_us, " p           \
+    "submission_count, " p "acknowledge_time_us, " p "first_contact_time_us, " p "last_outcome"
+constexpr char kLeadColumns[] = INTAKE_LEAD_COLUMNS("");
+constexpr char kJoinedLeadColumns[] = INTAKE_LEAD_COLUMNS("l.");
+#undef INTAKE_LEAD_COLUMNS
+
+std::optional<absl::Time> OptionalTime(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return FromMicros(c.getInt64());
+}
+
+std::string Text(const SQLite::Column& c) { return c.isNull() ? "" : c.getString(); }
+
+std::string Blob(const SQLite::Column& c) {
+  return std::string(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
+}
+
+LeadEvent ReadEvent(SQLite::Statement& row) {
+  return LeadEvent{static_cast<uint64_t>(row.getColumn(0).getInt64()),
+                   static_cast<LeadEventType>(row.getColumn(1).getInt()),
+                   row.getColumn(2).getString(), Text(row.getColumn(3)),
+                   FromMicros(row.getColumn(4).getInt64())};
+}
+
+void AppendEvent(SQLite::Database& db, const std::string& lead_id, const std::string& provider_id,
+                 LeadEventType type, int64_t now) {
+  SQLite::Statement insert(
+      db,
+      "INSERT INTO lead_events (lead_id, provider_id, type, event_time_us) VALUES (?, ?, ?, ?)");
+  insert.bind(1, lead_id);
+  if (provider_id.empty()) {
+    insert.bind(2);
+  } else {
+    insert.bind(2, provider_id);
+  }
+  insert.bind(3, static_cast<int>(type));
+  insert.bind(4, now);
+  insert.exec();
+}
+
+absl::Status LeadNotFound() { return absl::NotFoundError("lead not found"); }
+
+// Page keys of ListLeads: "<create_time_us>/<lead_id>", newest first.
+std::string LeadKey(const Lead& lead) {
+  return absl::StrCat(ToMicros(lead.create_time), "/", lead.lead_id);
+}
+
+}  // namespace
+
+Lead Store::ReadLead(SQLite::Statement& row) const {
+  Lead lead;
+  lead.lead_id = row.getColumn(0).getString();
+  lead.state = static_cast<LeadState>(row.getColumn(1).getInt());
+  lead.listing_id = row.getColumn(2).getString();
+  lead.provider_id = Text(row.getColumn(3));
+  lead.routing_reason = static_cast<RoutingReason>(row.getColumn(4).getInt() - 1);
+  lead.routing_detail = row.getColumn(5).getString();
+  lead.region = row.getColumn(6).getString();
+  if (!row.getColumn(7).isNull()) {
+    absl::StatusOr<std::vector<std::string>> fields = cipher_.Open(Blob(row.getColumn(7)));
+    if (!fields.ok() || fields->size() != 7) {
+      // Not the caller's fault and not retryable: surfaces as kInternal, without data.
+      throw std::runtime_error("a lead's sealed data does not open with the data key");
+    }
+    lead.caller_name = (*fields)[0];
+    lead.phone = (*fields)[1];
+    lead.postal_code = (*fields)[2];
+    lead.message = (*fields)[3];
+    lead.form.client_ip = (*fields)[4];
+    lead.form.user_agent = (*fields)[5];
+    lead.form.referrer = (*fields)[6];
+  }
+  lead.form.form_id = row.getColumn(8).getString();
+  lead.form.page_url = row.getColumn(9).getString();
+  lead.form.utm_source = row.getColumn(10).getString();
+  lead.form.utm_medium = row.getColumn(11).getString();
+  lead.form.utm_campaign = row.getColumn(12).getString();
+  lead.create_time = FromMicros(row.getColumn(13).getInt64());
+  lead.last_submit_time = FromMicros(row.getColumn(14).getInt64());
+  lead.submission_count = static_cast<uint32_t>(row.getColumn(15).getInt64());
+  lead.acknowledge_time = OptionalTime(row.getColumn(16));
+  lead.first_contact_time = OptionalTime(row.getColumn(17));
+  if (!row.getColumn(18).isNull()) {
+    lead.last_outcome = static_cast<ContactOutcome>(row.getColumn(18).getInt());
+  }
+  return lead;
+}
+
+absl::StatusOr<Lead> Store::GetLead(const std::string& lead_id, const std::string& provider_scope) {
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<Lead> {
+    SQLite::Statement query(db, absl::StrCat("SELECT ", kLeadColumns,
+                                             " FROM leads WHERE lead_id = ?1 AND "
+                                             "(?2 = '' OR provider_id = ?2)"));
+    query.bind(1, lead_id);
+    query.bind(2, provider_scope);
+    if (!query.executeStep()) return LeadNotFound();
+    return ReadLead(query);
+  });
+}
+
+absl::StatusOr<Page<Lead>> Store::ListLeads(const LeadFilter& filter, int limit,
+                                            const std::string& after) {
+  int64_t after_time = std::numeric_limits<int64_t>::max();
+  std::string after_id;
+  if (!after.empty()) {
+    std::pair<std::string, std::string> key = absl::StrSplit(after, absl::MaxSplits('/', 1));
+    if (!absl::SimpleAtoi(key.first, &after_time)) {
+      return absl::InvalidArgumentError("bad page key");
+    }
+    after_id = key.second;
+  }
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<Page<Lead>> {
+    SQLite::Statement query(
+        db, absl::StrCat("SELECT ", kLeadColumns,
+                         " FROM leads WHERE (create_time_us, lead_id) < (?1, ?2) "
+                         "AND (?3 = '' OR provider_id = ?3) AND (?4 = 0 OR provider_id IS NULL) "
+                         "AND (?5 = 0 OR state = ?5) "
+                         "ORDER BY create_time_us DESC, lead_id DESC LIMIT ?6"));
+    query.bind(1, after.empty() ? std::numeric_limits<int64_t>::max() : after_time);
+    query.bind(2, after.empty() ? std::string("\xff") : after_id);
+    query.bind(3, filter.provider_id);
+    query.bind(4, filter.unassigned ? 1 : 0);
+    query.bind(5, filter.state ? static_cast<int>(*filter.state) : 0);
+    query.bind(6, limit + 1);
+    Page<Lead> page;
+    while (query.executeStep()) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_after = LeadKey(page.items.back());
+        break;
+      }
+      page.items.push_back(ReadLead(query));
+    }
+    return page;
+  });
+}
+
+absl::StatusOr<LeadEvidence> Store::GetLeadEvidence(const std::string& lead_id) {
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<LeadEvidence> {
+    SQLite::Statement lead(
+        db, "SELECT consent_sha256, advertisers, consent_time_us FROM leads WHERE lead_id = ?");
+    lead.bind(1, lead_id);
+    if (!lead.executeStep()) return LeadNotFound();
+    LeadEvidence evidence;
+    evidence.consent_text_sha256 = Blob(lead.getColumn(0));
+    evidence.advertisers = absl::StrSplit(lead.getColumn(1).getString(), '\n', absl::SkipEmpty());
+    evidence.consent_time = FromMicros(lead.getColumn(2).getInt64());
+    SQLite::Statement events(db,
+                             "SELECT sequence, type, lead_id, provider_id, event_time_us FROM "
+                             "lead_events WHERE lead_id = ? ORDER BY sequence");
+    events.bind(1, lead_id);
+    while (events.executeStep()) evidence.history.push_back(ReadEvent(events));
+    return evidence;
+  });
+}
+
+absl::StatusOr<std::vector<EventWithLead>> Store::ReadEvents(uint64_t after,
+                                                             const std::string& provider_id,
+                                                             int limit) {
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<std::vector<EventWithLead>> {
+    // Two statements rather than an OR, so each uses its index.
+    const std::string where =
+        provider_id.empty() ? "e.sequence > ?1" : "e.provider_id = ?2 AND e.sequence > ?1";
+    SQLite::Statement query(
+        db, absl::StrCat("SELECT e.sequence, e.type, e.lead_id, e.provider_id, e.event_time_us, ",
+                         kJoinedLeadColumns,
+                         " FROM lead_events e LEFT JOIN leads l ON l.lead_id = e.lead_id WHERE ",
+                         where, " ORDER BY e.sequence LIMIT ?3"));
+    query.bind(1, static_cast<int64_t>(after));
+    if (!provider_id.empty()) query.bind(2, provider_id);
+    query.bind(3, limit);
+    std::vector<EventWithLead> out;
+    while (query.executeStep()) {
+      EventWithLead item{ReadEvent(query), std::nullopt};
+      if (!query.getColumn(5).isNull()) {
+        const std::string owner = Text(query.getColumn(5 + 3));
+        if (provider_id.empty() || owner == provider_id) {
+          // ReadLead reads columns from 0; the joined ones start at 5.
+          SQLite::Statement lead(
+              db, absl::StrCat("SELECT ", kLeadColumns, " FROM leads WHERE lead_id = ?"));
+          lead.bind(1, item.event.lead_id);
+          if (lead.executeStep()) item.lead = ReadLead(lead);
+        } else {
+          Lead gone;  // No longer this provider's: the id only, never its data.
+          gone.lead_id = item.event.lead_id;
+          item.lead = std::move(gone);
+        }
+      }
+      out.push_back(std::move(item));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<Lead> Store::LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
+                                            const std::string& lead_id) {
+  SQLite::Statement query(db, absl::StrCat("SELECT ", kLeadColumns,
+                                           " FROM leads WHERE lead_id = ?1 AND "
+                                           "(?2 = '' OR provider_id = ?2)"));
+  query.bind(1, lead_id);
+  query.bind(2, provider_id);
+  if (!query.executeStep()) return LeadNotFound();
+  Lead lead = ReadLead(query);
+  if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
+    return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");
+  }
+  return lead;
+}
+
+absl::StatusOr<Lead> Store::AcknowledgeLead(const std::string& provider_id,
+                                            const std::string& lead_id) {
+  Lead result;
+  const absl::Time now = clock_.Now();
+  INTAKE_RETURN_IF_ERROR(writer_.Run([&](SQLite::Database& db) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(db, provider_id, lead_id));
+    if (!lead.acknowledge_time) {
+      lead.acknowledge_time = now;
+      if (lead.state == LeadState::kNew) lead.state = LeadState::kAcknowledged;
+      SQLite::Statement update(
+          db, "UPDATE leads SET acknowledge_time_us = ?, state = ? WHERE lead_id = ?");
+      update.bind(1, ToMicros(now));
+      update.bind(2, static_cast<int>(lead.state));
+      update.bind(3, lead_id);
+      update.exec();
+    }
+    result = std::move(lead);
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<Lead> Store::RecordContactAttempt(const std::string& provider_id,
+                                                 const std::string& lead_id, ContactOutcome outcome,
+                                                 const std::string& note) {
+  Lead result;
+  const absl::Time now = clock_.Now();
+  INTAKE_RETURN_IF_ERROR(writer_.Run([&](SQLite::Database& db) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(db, provider_id, lead_id));
+    SQLite::Statement attempt(db,
+                              "INSERT INTO contact_attempts (lead_id, provider_id, "
+                              "attempt_time_us, outcome, note_sealed) VALUES (?, ?, ?, ?, ?)");
+    attempt.bind(1, lead_id);
+    attempt.bind(2, lead.provider_id);
+    attempt.bind(3, ToMicros(now));
+    attempt.bind(4, static_cast<int>(outcome));
+    const std::string sealed = cipher_.Seal({note});
+    attempt.bind(5, sealed.data(), static_cast<int>(sealed.size()));
+    attempt.exec();
+    if (!lead.first_contact_time) lead.first_contact_time = now;
+    lead.last_outcome = outcome;
+    lead.state = LeadState::kContacted;
+    SQLite::Statement update(db,
+                             "UPDATE leads SET first_contact_time_us = ?, last_outcome = ?, "
+                             "state = ? WHERE lead_id = ?");
+    update.bind(1, ToMicros(*lead.first_contact_time));
+    update.bind(2, static_cast<int>(outcome));
+    update.bind(3, static_cast<int>(lead.state));
+    update.bind(4, lead_id);
+    update.exec();
+    result = std::move(lead);
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<Lead> Store::ReassignLead(const std::string& lead_id,
+                                         const std::string& provider_id) {
+  Lead result;
+  const int64_t now = ToMicros(clock_.Now());
+  INTAKE_RETURN_IF_ERROR(writer_.Run([&](SQLite::Database& db) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(db, "", lead_id));
+    if (!rows::SelectProvider(db, provider_id)) {
+      return absl::NotFoundError("provider not found");
+    }
+    if (lead.provider_id == provider_id) {
+      result = std::move(lead);
+      return absl::OkStatus();
+    }
+    if (!lead.provider_id.empty()) {
+      AppendEvent(db, lead_id, lead.provider_id, LeadEventType::kReassignedAway, now);
+    }
+    SQLite::Statement update(
+        db,
+        "UPDATE leads SET provider_id = ?, state = ?, routing_reason = ?, routing_detail = ?, "
+        "acknowledge_time_us = NULL, first_contact_time_us = NULL, last_outcome = NULL "
+        "WHERE lead_id = ?");
+    lead.provider_id = provider_id;
+    lead.state = LeadState::kNew;
+    lead.routing_reason = RoutingReason::kManual;
+    lead.routing_detail = "reassigned by ops";
+    lead.acknowledge_time.reset();
+    lead.first_contact_time.reset();
+    lead.last_outcome.reset();
+    update.bind(1, provider_id);
+    update.bind(2, static_cast<int>(lead.state));
+    update.bind(3, static_cast<int>(lead.routing_reason) + 1);
+    update.bind(4, lead.routing_detail);
+    update.bind(5, lead_id);
+    update.exec();
+    AppendEvent(db, lead_id, provider_id, LeadEventType::kAssigned, now);
+    result = std::move(lead);
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<std::vector<LeadTimes>> Store::LeadTimesSince(absl::Time since) {
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<std::vector<LeadTimes>> {
+    SQLite::Statement query(db,
+                            "SELECT provider_id, target, create_time_us, acknowledge_time_us, "
+                            "first_contact_time_us FROM leads WHERE create_time_us >= ?");
+    query.bind(1, ToMicros(since));
+    std::vector<LeadTimes> out;
+    while (query.executeStep()) {
+      out.push_back(LeadTimes{Text(query.getColumn(0)), query.getColumn(1).getString(),
+                              FromMicros(query.getColumn(2).getInt64()),
+                              OptionalTime(query.getColumn(3)), OptionalTime(query.getColumn(4))});
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Store::Counters() {
+  return readers_.With(
+      [&](SQLite::Database& db) -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
+        SQLite::Statement query(db, "SELECT name, value FROM counters ORDER BY name");
+        std::vector<std::pair<std::string, int64_t>> out;
+        while (query.executeStep()) {
+          out.emplace_back(query.getColumn(0).getString(), query.getColumn(1).getInt64());
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<absl::Time> Store::CreateTime() {
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<absl::Time> {
+    return FromMicros(db.execAndGet("SELECT create_time_us FROM instance").getInt64());
+  });
+}
+
+}  // namespace intake::store
