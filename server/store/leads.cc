@@ -72,17 +72,18 @@ std::string LeadKey(const Lead& lead) {
 
 }  // namespace
 
-Lead Store::ReadLead(SQLite::Statement& row) const {
+Lead Store::ReadLead(SQLite::Statement& row, int first) const {
+  const auto column = [&](int i) { return row.getColumn(first + i); };
   Lead lead;
-  lead.lead_id = row.getColumn(0).getString();
-  lead.state = static_cast<LeadState>(row.getColumn(1).getInt());
-  lead.listing_id = row.getColumn(2).getString();
-  lead.provider_id = Text(row.getColumn(3));
-  lead.routing_reason = static_cast<RoutingReason>(row.getColumn(4).getInt() - 1);
-  lead.routing_detail = row.getColumn(5).getString();
-  lead.region = row.getColumn(6).getString();
-  if (!row.getColumn(7).isNull()) {
-    absl::StatusOr<std::vector<std::string>> fields = cipher_.Open(Blob(row.getColumn(7)));
+  lead.lead_id = column(0).getString();
+  lead.state = static_cast<LeadState>(column(1).getInt());
+  lead.listing_id = column(2).getString();
+  lead.provider_id = Text(column(3));
+  lead.routing_reason = static_cast<RoutingReason>(column(4).getInt() - 1);
+  lead.routing_detail = column(5).getString();
+  lead.region = column(6).getString();
+  if (!column(7).isNull()) {
+    absl::StatusOr<std::vector<std::string>> fields = cipher_.Open(Blob(column(7)));
     if (!fields.ok() || fields->size() != 7) {
       // Not the caller's fault and not retryable: surfaces as kInternal, without data.
       throw std::runtime_error("a lead's sealed data does not open with the data key");
@@ -95,18 +96,18 @@ Lead Store::ReadLead(SQLite::Statement& row) const {
     lead.form.user_agent = (*fields)[5];
     lead.form.referrer = (*fields)[6];
   }
-  lead.form.form_id = row.getColumn(8).getString();
-  lead.form.page_url = row.getColumn(9).getString();
-  lead.form.utm_source = row.getColumn(10).getString();
-  lead.form.utm_medium = row.getColumn(11).getString();
-  lead.form.utm_campaign = row.getColumn(12).getString();
-  lead.create_time = FromMicros(row.getColumn(13).getInt64());
-  lead.last_submit_time = FromMicros(row.getColumn(14).getInt64());
-  lead.submission_count = static_cast<uint32_t>(row.getColumn(15).getInt64());
-  lead.acknowledge_time = OptionalTime(row.getColumn(16));
-  lead.first_contact_time = OptionalTime(row.getColumn(17));
-  if (!row.getColumn(18).isNull()) {
-    lead.last_outcome = static_cast<ContactOutcome>(row.getColumn(18).getInt());
+  lead.form.form_id = column(8).getString();
+  lead.form.page_url = column(9).getString();
+  lead.form.utm_source = column(10).getString();
+  lead.form.utm_medium = column(11).getString();
+  lead.form.utm_campaign = column(12).getString();
+  lead.create_time = FromMicros(column(13).getInt64());
+  lead.last_submit_time = FromMicros(column(14).getInt64());
+  lead.submission_count = static_cast<uint32_t>(column(15).getInt64());
+  lead.acknowledge_time = OptionalTime(column(16));
+  lead.first_contact_time = OptionalTime(column(17));
+  if (!column(18).isNull()) {
+    lead.last_outcome = static_cast<ContactOutcome>(column(18).getInt());
   }
   return lead;
 }

@@ -202,8 +202,9 @@ class Store {
   // Writer thread only: reads the lead (scoped as GetLead) and refuses OPTED_OUT/ERASED ones.
   absl::StatusOr<Lead> LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
                                        const std::string& lead_id);
-  // Reads a lead row selected with rows' lead columns, opening its sealed fields.
-  Lead ReadLead(SQLite::Statement& row) const;
+  // Reads a lead from `row`'s lead columns (leads.cc's list, from column `first`), opening
+  // its sealed fields.
+  Lead ReadLead(SQLite::Statement& row, int first = 0) const;
   // Writer thread only: after each commit.
   void AfterCommit(SQLite::Database& db);
 
