@@ -12,8 +12,10 @@ namespace intake::bench {
 struct BenchConfig {
   // Public listener to measure; empty: spawn `intaked` for the run.
   std::string target;
-  // Admin listener of `target`; unused by the submit mode.
+  // Admin listener of `target`, and the file holding its admin token; unused by the submit
+  // mode.
   std::string admin_target;
+  std::string admin_token_file;
   // The intaked binary to spawn when `target` is empty.
   std::string intaked;
   // Calls in flight, and the channels (one TCP connection each) they are spread over;
@@ -24,8 +26,11 @@ struct BenchConfig {
   absl::Duration duration = absl::Seconds(10);
   // Deadline of every call.
   absl::Duration call_timeout = absl::Seconds(10);
-  // listing_id of every submission; empty for the general helpline.
+  // listing_id of every submission; empty for the general helpline. Unused by the delivery
+  // mode, which submits to a listing it creates.
   std::string listing_id;
+  // Submissions started per second by the open-loop modes (delivery). Positive.
+  int rate = 1000;
 };
 
 }  // namespace intake::bench

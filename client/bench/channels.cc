@@ -29,4 +29,8 @@ bool WaitUntilConnected(const std::vector<std::shared_ptr<grpc::Channel>>& chann
   return true;
 }
 
+std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
+  return absl::ToChronoTime(absl::Now() + timeout);
+}
+
 }  // namespace intake::bench

@@ -16,20 +16,28 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/bench/bench_config.h"
+#include "client/bench/delivery_mode.h"
 #include "client/bench/spawned_intaked.h"
 #include "client/bench/submit_mode.h"
 
 ABSL_FLAG(std::string, mode, "submit",
-          "What to measure. submit: SubmitCallback throughput and latency at --concurrency "
-          "calls in flight, every call from a new caller, as a ratio to a bare gRPC echo "
-          "server in this process carrying the same bytes per call, measured in the same run "
-          "(the performance budget in DESIGN.md).");
+          "What to measure (the performance budget in DESIGN.md); every mode also measures a "
+          "bare gRPC echo server in this process carrying the same bytes per call, in the same "
+          "run. submit: SubmitCallback throughput and latency at --concurrency calls in "
+          "flight, every call from a new caller, as a ratio to the echo server. delivery: "
+          "leads submitted at --rate per second (open loop) to a listing of a provider that "
+          "this run creates and subscribes as; the time from each submission to its lead's "
+          "arrival on the provider's SubscribeLeads stream, and the leads lost.");
 ABSL_FLAG(std::string, target, "",
           "host:port of a running intaked's public listener to measure. Empty: start intaked "
           "(see --intaked) on 127.0.0.1 port 0 with a fresh temporary data directory, and stop "
           "it and remove the directory at the end.");
 ABSL_FLAG(std::string, admin_target, "",
-          "host:port of --target's admin listener, for modes that need it (submit does not).");
+          "host:port of --target's admin listener, for modes that need it (delivery; submit "
+          "does not).");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding --target's admin token (intaked's <data_dir>/admin.token), for modes "
+          "that need --admin_target.");
 ABSL_FLAG(std::string, intaked, "",
           "The intaked binary to start when --target is empty. Empty: `intaked` in the "
           "directory of this binary.");
@@ -44,8 +52,9 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10),
           "Deadline of every call; calls that miss it count as DEADLINE_EXCEEDED. Positive.");
 ABSL_FLAG(std::string, listing_id, "",
-          "listing_id of every submission, which must name an existing listing. Empty: the "
-          "general helpline.");
+          "listing_id of every submission in the submit mode, which must name an existing "
+          "listing. Empty: the general helpline.");
+ABSL_FLAG(int32_t, rate, 1000, "Submissions started per second in the delivery mode. Positive.");
 
 namespace {
 
@@ -55,8 +64,12 @@ constexpr int kExitBadFlags = 2;
 struct Mode {
   const char* name;
   int (*run)(const intake::bench::BenchConfig& config);
+  // Whether it sets the server up through AdminService, so that a --target server needs
+  // --admin_target and --admin_token_file.
+  bool needs_admin;
 };
-constexpr Mode kModes[] = {{"submit", intake::bench::RunSubmitMode}};
+constexpr Mode kModes[] = {{"submit", intake::bench::RunSubmitMode, false},
+                           {"delivery", intake::bench::RunDeliveryMode, true}};
 
 constexpr char kUsage[] =
     "intake-bench: load generator for Intake, measured against a bare gRPC echo server in "
@@ -127,6 +140,7 @@ std::optional<int> ParseFlags(int argc, char** argv) {
 std::optional<int> ReadConfig(intake::bench::BenchConfig* config) {
   config->target = absl::GetFlag(FLAGS_target);
   config->admin_target = absl::GetFlag(FLAGS_admin_target);
+  config->admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
   config->intaked = absl::GetFlag(FLAGS_intaked);
   if (config->intaked.empty()) config->intaked = intake::bench::IntakedNextToThisBinary();
   config->concurrency = absl::GetFlag(FLAGS_concurrency);
@@ -135,6 +149,7 @@ std::optional<int> ReadConfig(intake::bench::BenchConfig* config) {
   config->duration = absl::GetFlag(FLAGS_duration);
   config->call_timeout = absl::GetFlag(FLAGS_call_timeout);
   config->listing_id = absl::GetFlag(FLAGS_listing_id);
+  config->rate = absl::GetFlag(FLAGS_rate);
   if (config->concurrency < 1) return BadFlags("--concurrency must be at least 1");
   if (config->channels < 1 || config->channels > config->concurrency) {
     return BadFlags("--channels must be from 1 to --concurrency");
@@ -149,6 +164,7 @@ std::optional<int> ReadConfig(intake::bench::BenchConfig* config) {
       config->call_timeout == absl::InfiniteDuration()) {
     return BadFlags("--call_timeout must be positive and finite");
   }
+  if (config->rate < 1) return BadFlags("--rate must be at least 1");
   return std::nullopt;
 }
 
@@ -160,7 +176,13 @@ int main(int argc, char** argv) {
   if (std::optional<int> exit_code = ReadConfig(&config)) return *exit_code;
   const std::string mode = absl::GetFlag(FLAGS_mode);
   for (const Mode& m : kModes) {
-    if (mode == m.name) return m.run(config);
+    if (mode != m.name) continue;
+    if (m.needs_admin && !config.target.empty() &&
+        (config.admin_target.empty() || config.admin_token_file.empty())) {
+      return BadFlags(absl::StrCat("--mode=", mode, " with --target needs --admin_target and ",
+                                   "--admin_token_file"));
+    }
+    return m.run(config);
   }
   std::vector<std::string> names;
   for (const Mode& m : kModes) names.emplace_back(m.name);

@@ -2,7 +2,7 @@
 
 #include <sched.h>
 
-#include <optional>
+#include <iostream>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -10,14 +10,11 @@
 #include "absl/strings/str_format.h"
 
 namespace intake::bench {
-namespace {
 
 std::string MillisJson(std::optional<absl::Duration> latency) {
   if (!latency) return "null";
   return absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(*latency));
 }
-
-}  // namespace
 
 std::string LoadResultJson(LoadResult& result) {
   std::string codes;
@@ -54,6 +51,11 @@ int AvailableCpus() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
   return static_cast<int>(std::thread::hardware_concurrency());
+}
+
+void LogPhase(absl::string_view phase, const LoadResult& result) {
+  std::cerr << absl::StrFormat("intake-bench: %s: %.0f calls/s, %d errors\n", phase,
+                               result.ok_per_second(), result.error_count());
 }
 
 }  // namespace intake::bench

@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<ServerUnderTest>> ServerUnderTest::Acquire(
   if (!config.target.empty()) {
     server->address_ = config.target;
     server->admin_address_ = config.admin_target;
+    server->admin_token_file_ = config.admin_token_file;
     return server;
   }
   absl::StatusOr<std::unique_ptr<SpawnedIntaked>> spawned =
@@ -27,6 +28,7 @@ absl::StatusOr<std::unique_ptr<ServerUnderTest>> ServerUnderTest::Acquire(
   server->spawned_ = *std::move(spawned);
   server->address_ = server->spawned_->listen_address();
   server->admin_address_ = server->spawned_->admin_address();
+  server->admin_token_file_ = server->spawned_->admin_token_path();
   return server;
 }
 

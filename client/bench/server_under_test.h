@@ -14,7 +14,8 @@ namespace intake::bench {
 
 class ServerUnderTest {
  public:
-  // With config.target set, only records it (and config.admin_target). Otherwise spawns
+  // With config.target set, only records it (and config.admin_target and
+  // config.admin_token_file). Otherwise spawns
   // config.intaked with a fresh data directory and waits up to 30 s for its ports file.
   // Errors are SpawnedIntaked::Start's.
   static absl::StatusOr<std::unique_ptr<ServerUnderTest>> Acquire(const BenchConfig& config);
@@ -33,6 +34,9 @@ class ServerUnderTest {
   // server given without --admin_target.
   const std::string& address() const { return address_; }
   const std::string& admin_address() const { return admin_address_; }
+  // The file holding the admin listener's bearer token: the spawned intaked's own, else
+  // --admin_token_file (possibly empty). Only valid until Release().
+  const std::string& admin_token_file() const { return admin_token_file_; }
   // Whether this run started the server.
   bool spawned() const { return spawned_ != nullptr; }
 
@@ -42,6 +46,7 @@ class ServerUnderTest {
   std::unique_ptr<SpawnedIntaked> spawned_;
   std::string address_;
   std::string admin_address_;
+  std::string admin_token_file_;
 };
 
 }  // namespace intake::bench

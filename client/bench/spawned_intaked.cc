@@ -97,6 +97,7 @@ absl::StatusOr<std::unique_ptr<SpawnedIntaked>> SpawnedIntaked::Start(const std:
   }
   std::unique_ptr<SpawnedIntaked> intaked(new SpawnedIntaked());
   intaked->data_dir_ = pattern;
+  intaked->admin_token_path_ = intaked->data_dir_ + "/admin.token";
   const std::string ports_file = intaked->data_dir_ + "/ports.json";
   intaked->pid_ = Spawn({binary, "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
                          "--data_dir=" + intaked->data_dir_, "--ports_file=" + ports_file},

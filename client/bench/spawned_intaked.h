@@ -42,6 +42,8 @@ class SpawnedIntaked {
   // host:port of the public listener (IntakeService) and of the admin listener.
   const std::string& listen_address() const { return listen_address_; }
   const std::string& admin_address() const { return admin_address_; }
+  // The admin token intaked generated on start-up: <data_dir>/admin.token. Gone after Stop().
+  const std::string& admin_token_path() const { return admin_token_path_; }
 
  private:
   SpawnedIntaked() = default;
@@ -53,6 +55,7 @@ class SpawnedIntaked {
   std::string data_dir_;
   std::string listen_address_;
   std::string admin_address_;
+  std::string admin_token_path_;
   pid_t pid_ = -1;
 };
 

@@ -56,6 +56,20 @@ constexpr char kUserAgent[] =
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
     "Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 
+// One caller's number, taken apart.
+struct PhoneNumber {
+  const Area* area;
+  int exchange;
+  uint64_t line;
+};
+
+// Caller `caller` (0 <= caller < DistinctCallers()): lines vary fastest, then exchanges.
+PhoneNumber NumberOf(uint64_t caller) {
+  const uint64_t line = caller % kLines;
+  caller /= kLines;
+  return {&kAreas[caller / kExchangeCount], kExchanges[caller % kExchangeCount], line};
+}
+
 }  // namespace
 
 uint64_t SyntheticSubmissions::DistinctCallers() { return kAreas.size() * kExchangeCount * kLines; }
@@ -66,20 +80,27 @@ SyntheticSubmissions::SyntheticSubmissions(std::string run_tag, uint64_t first_c
       first_caller_(first_caller % DistinctCallers()),
       listing_id_(std::move(listing_id)) {}
 
+SyntheticSubmissions SyntheticSubmissions::ForNewRun(std::mt19937_64& random,
+                                                     std::string listing_id) {
+  constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
+  std::string tag;
+  for (int i = 0; i < 16; ++i) tag.push_back(kAlphabet[pick(random)]);
+  const uint64_t first_caller = random();
+  return SyntheticSubmissions(std::move(tag), first_caller, std::move(listing_id));
+}
+
 void SyntheticSubmissions::Fill(uint64_t call_index,
                                 intake::v1::SubmitCallbackRequest* request) const {
   request->Clear();
-  uint64_t caller = (first_caller_ + call_index) % DistinctCallers();
-  const uint64_t line = caller % kLines;
-  caller /= kLines;
-  const int exchange = kExchanges[caller % kExchangeCount];
-  const Area& area = kAreas[caller / kExchangeCount];
+  const PhoneNumber number = NumberOf((first_caller_ + call_index) % DistinctCallers());
+  const Area& area = *number.area;
 
   request->set_request_id(absl::StrFormat("bench-%s-%012d", run_tag_, call_index));
   request->set_listing_id(listing_id_);
   intake::v1::Caller* who = request->mutable_caller();
   who->set_name(kNames[call_index % kNames.size()]);
-  who->set_phone(absl::StrFormat("(%03d) %03d-%04d", area.area_code, exchange, line));
+  who->set_phone(absl::StrFormat("(%03d) %03d-%04d", area.area_code, number.exchange, number.line));
   who->set_postal_code(area.postal_code);
   who->set_region(area.region);
   intake::v1::Consent* consent = request->mutable_consent();
@@ -97,6 +118,11 @@ void SyntheticSubmissions::Fill(uint64_t call_index,
   form->set_utm_source("google");
   form->set_utm_medium("cpc");
   form->set_utm_campaign(absl::StrFormat("helpline-%s", area.region));
+}
+
+std::string SyntheticSubmissions::E164Phone(uint64_t call_index) const {
+  const PhoneNumber number = NumberOf((first_caller_ + call_index) % DistinctCallers());
+  return absl::StrFormat("+1%03d%03d%04d", number.area->area_code, number.exchange, number.line);
 }
 
 }  // namespace intake::bench

@@ -5,6 +5,7 @@
 #define INTAKE_CLIENT_BENCH_SYNTHETIC_SUBMISSIONS_H_
 
 #include <cstdint>
+#include <random>
 #include <string>
 
 #include "intake/v1/intake_service.pb.h"
@@ -23,10 +24,17 @@ class SyntheticSubmissions {
   // `listing_id`: sent verbatim; empty for the general helpline.
   SyntheticSubmissions(std::string run_tag, uint64_t first_caller, std::string listing_id);
 
+  // A fresh run's generator: a random run_tag and first_caller drawn from `random`.
+  static SyntheticSubmissions ForNewRun(std::mt19937_64& random, std::string listing_id);
+
   // Fills `request` (cleared first) as call `call_index`'s: a valid US number unique among
   // the first DistinctCallers() calls, request_id "bench-<run_tag>-<call_index>", consent
   // granted with a fixed text, and a filled-in form. Thread-safe.
   void Fill(uint64_t call_index, intake::v1::SubmitCallbackRequest* request) const;
+
+  // Call `call_index`'s phone number in E.164 ("+1" and ten digits), the form the server
+  // stores it in and streams it back in. Thread-safe.
+  std::string E164Phone(uint64_t call_index) const;
 
  private:
   std::string run_tag_;
