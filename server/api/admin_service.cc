@@ -144,6 +144,7 @@ ServerUnaryReactor* AdminServiceImpl::RevokeProviderToken(
     INTAKE_ASSIGN_OR_RETURN(store::ProviderToken revoked,
                             store_.RevokeProviderToken(request->token_id()));
     gate_.auth().RemoveProviderToken(revoked);
+    streams_.registry->EndStreamsOf(revoked.token_sha256);
     return absl::OkStatus();
   });
 }
@@ -157,6 +158,7 @@ ServerUnaryReactor* AdminServiceImpl::CreateListing(CallbackServerContext* conte
       return BadRequest(violations);
     }
     INTAKE_ASSIGN_OR_RETURN(Listing stored, store_.CreateListing(std::move(listing)));
+    figures_.Invalidate();
     ToProto(stored, response->mutable_listing());
     return absl::OkStatus();
   });
@@ -244,6 +246,7 @@ ServerUnaryReactor* AdminServiceImpl::ReassignLead(CallbackServerContext* contex
     if (!violations.empty()) return BadRequest(violations);
     INTAKE_ASSIGN_OR_RETURN(Lead lead,
                             store_.ReassignLead(request->lead_id(), request->provider_id()));
+    figures_.Invalidate();
     ToProto(lead, response->mutable_lead());
     return absl::OkStatus();
   });
@@ -255,7 +258,7 @@ grpc::ServerWriteReactor<v1::WatchLeadsResponse>* AdminServiceImpl::WatchLeads(
   if (!principal.ok()) {
     return RefusedStream<v1::WatchLeadsResponse>(ToGrpcStatus(principal.status()));
   }
-  return new LeadStream<v1::WatchLeadsResponse>(streams_, "", request->after_sequence());
+  return new LeadStream<v1::WatchLeadsResponse>(streams_, "", "", request->after_sequence());
 }
 
 ServerUnaryReactor* AdminServiceImpl::GetStats(CallbackServerContext* context,

@@ -126,14 +126,15 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextB
     return absl::UnauthenticatedError("unknown intake key");
   }
   const bool is_admin = admin_token_->Matches(*token);
-  const std::string provider_id = is_admin ? "" : ProviderOf(TokenHash(*token));
+  std::string hash = TokenHash(*token);
+  const std::string provider_id = is_admin ? "" : ProviderOf(hash);
   if (!is_admin && provider_id.empty()) return absl::UnauthenticatedError("unknown token");
   if (access == Access::kAdmin) {
-    if (is_admin) return Principal{Principal::Kind::kAdmin, ""};
+    if (is_admin) return Principal{Principal::Kind::kAdmin, "", ""};
     return absl::PermissionDeniedError("AdminService needs the admin token");
   }
   if (is_admin) return absl::PermissionDeniedError("ProviderService needs a provider token");
-  return Principal{Principal::Kind::kProvider, provider_id};
+  return Principal{Principal::Kind::kProvider, provider_id, std::move(hash)};
 }
 
 void Authenticator::AddProviderToken(const store::ProviderToken& token) {

@@ -25,6 +25,7 @@ struct Principal {
   enum class Kind { kPublic, kAdmin, kProvider };
   Kind kind = Kind::kPublic;
   std::string provider_id;  // Set for kProvider only.
+  std::string token_hash;   // The SHA-256 of a provider's token, so revocation finds its streams.
 };
 
 // What an RPC requires.

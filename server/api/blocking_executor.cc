@@ -9,16 +9,21 @@ BlockingExecutor::BlockingExecutor(int threads) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-BlockingExecutor::~BlockingExecutor() {
+BlockingExecutor::~BlockingExecutor() { Shutdown(); }
+
+void BlockingExecutor::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  for (std::thread& t : threads_) t.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void BlockingExecutor::Run(absl::AnyInvocable<void() &&> task) {
   absl::MutexLock lock(&mu_);
+  if (stopping_ && threads_stopped_) return;
   tasks_.push_back(std::move(task));
 }
 
@@ -28,7 +33,10 @@ void BlockingExecutor::Loop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &BlockingExecutor::HasWorkOrStopping));
-      if (tasks_.empty()) return;
+      if (tasks_.empty()) {
+        threads_stopped_ = true;  // Nothing will run what is queued from now on.
+        return;
+      }
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }

@@ -16,12 +16,17 @@ namespace intake::api {
 class BlockingExecutor {
  public:
   explicit BlockingExecutor(int threads);
-  // Runs every task already queued, then joins the threads.
+  // Shutdown().
   ~BlockingExecutor();
   BlockingExecutor(const BlockingExecutor&) = delete;
   BlockingExecutor& operator=(const BlockingExecutor&) = delete;
 
+  // Queues `task`; after Shutdown it is dropped.
   void Run(absl::AnyInvocable<void() &&> task) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Runs every task already queued, then joins the threads. Idempotent. Owners call it
+  // before destroying what the tasks use.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -32,6 +37,7 @@ class BlockingExecutor {
   absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool threads_stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -152,6 +152,11 @@ void ToProto(const Lead& lead, v1::Lead* out) {
   ToProto(lead.last_submit_time, out->mutable_last_submit_time());
 }
 
+void ToProviderProto(const Lead& lead, v1::Lead* out) {
+  ToProto(lead, out);
+  if (out->has_routing()) out->mutable_routing()->clear_detail();
+}
+
 v1::LeadEventType ToProto(LeadEventType type) { return static_cast<v1::LeadEventType>(type); }
 
 void ToProto(const LeadEvent& event, v1::LeadEvent* out) {

@@ -24,6 +24,9 @@ void ToProto(const Provider& provider, v1::Provider* out);
 void ToProto(const Listing& listing, v1::Listing* out);
 
 void ToProto(const Lead& lead, v1::Lead* out);
+// The lead as its provider may see it: the routing reason without the detail, which names
+// other providers and why they were passed over.
+void ToProviderProto(const Lead& lead, v1::Lead* out);
 void ToProto(const LeadEvent& event, v1::LeadEvent* out);
 void ToProto(const ResponseFigures& figures, v1::ResponseStats* out);
 v1::LeadEventType ToProto(LeadEventType type);

@@ -5,6 +5,7 @@
 #include "server/api/convert.h"
 #include "server/api/status.h"
 #include "server/domain/provider.h"
+#include "server/domain/status_macros.h"
 
 namespace intake::api {
 
@@ -58,11 +59,10 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::GetResponseStats(
         figures_.Fresh();
     if (!snapshot.ok()) return snapshot.status();
     const ResponseFigures* figures = ResponseFiguresCache::ForTarget(**snapshot, listing_id);
-    if (figures == nullptr) {  // Unknown, or created since the snapshot: look again.
-      snapshot = figures_.Recompute();
-      if (!snapshot.ok()) return snapshot.status();
-      figures = ResponseFiguresCache::ForTarget(**snapshot, listing_id);
-      if (figures == nullptr) return absl::NotFoundError("listing not found");
+    if (figures == nullptr) {
+      // A listing created since the snapshot (or none): one indexed look-up, never a rescan.
+      INTAKE_ASSIGN_OR_RETURN(Listing listing, store_.GetListing(listing_id));
+      figures = &ResponseFiguresCache::ForProvider(**snapshot, listing.provider_id);
     }
     ToProto(*figures, response->mutable_stats());
     return absl::OkStatus();

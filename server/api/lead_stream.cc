@@ -13,7 +13,7 @@ namespace {
 void Fill(const store::EventWithLead& item, v1::SubscribeLeadsResponse* out) {
   out->set_sequence(item.event.sequence);
   out->set_type(ToProto(item.event.type));
-  if (item.lead) ToProto(*item.lead, out->mutable_lead());
+  if (item.lead) ToProviderProto(*item.lead, out->mutable_lead());
 }
 
 void Fill(const store::EventWithLead& item, v1::WatchLeadsResponse* out) {
@@ -34,14 +34,14 @@ Response Heartbeat(uint64_t head, const std::string& instance_id) {
 
 }  // namespace
 
-bool StreamRegistry::Add(DrainableStream* stream) {
+bool StreamRegistry::Add(EndableStream* stream, std::string token_hash) {
   absl::MutexLock lock(&mu_);
   if (draining_) return false;
-  streams_.insert(stream);
+  streams_.emplace(stream, std::move(token_hash));
   return true;
 }
 
-void StreamRegistry::Remove(DrainableStream* stream) {
+void StreamRegistry::Remove(EndableStream* stream) {
   absl::MutexLock lock(&mu_);
   streams_.erase(stream);
 }
@@ -50,7 +50,19 @@ void StreamRegistry::DrainAll() {
   // Holding the lock keeps every stream alive (their OnDone must Remove first).
   absl::MutexLock lock(&mu_);
   draining_ = true;
-  for (DrainableStream* stream : streams_) stream->Drain();
+  for (auto& [stream, token_hash] : streams_) {
+    stream->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                             "the server is shutting down; reconnect with your last sequence"));
+  }
+}
+
+void StreamRegistry::EndStreamsOf(const std::string& token_hash) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [stream, hash] : streams_) {
+    if (!hash.empty() && hash == token_hash) {
+      stream->End(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the token was revoked"));
+    }
+  }
 }
 
 size_t StreamRegistry::size() const {
@@ -60,12 +72,12 @@ size_t StreamRegistry::size() const {
 
 template <typename Response>
 LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string provider_id,
-                                 uint64_t after)
+                                 std::string token_hash, uint64_t after)
     : context_(context),
       provider_id_(std::move(provider_id)),
       topic_(provider_id_.empty() ? std::string(stream::SubscriberHub::kAllEvents) : provider_id_),
       cursor_(after) {
-  const bool registered = context_.registry->Add(this);
+  const bool registered = context_.registry->Add(this, std::move(token_hash));
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
@@ -78,7 +90,7 @@ LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string p
       FinishLocked(
           grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "after_sequence is beyond the newest event"),
           actions);
-    } else {
+    } else if (!finish_) {  // A drain may have ended it between Add and here.
       ArmHeartbeat();
       Advance(actions);
     }
@@ -214,14 +226,12 @@ void LeadStream<Response>::OnCancel() {
 }
 
 template <typename Response>
-void LeadStream<Response>::Drain() {
+void LeadStream<Response>::End(grpc::Status status) {
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
     ++outstanding_;  // Released by Act.
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              "the server is shutting down; reconnect with your last sequence"),
-                 actions);
+    FinishLocked(std::move(status), actions);
   }
   Act(actions);
 }

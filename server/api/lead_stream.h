@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/alarm.h"
@@ -21,28 +21,33 @@
 
 namespace intake::api {
 
-// A live stream that a drain must end.
-class DrainableStream {
+// A live stream that the server may have to end: on drain, or when its token is revoked.
+class EndableStream {
  public:
-  virtual ~DrainableStream() = default;
-  // Ends the stream with UNAVAILABLE (the client resumes elsewhere with its cursor).
-  virtual void Drain() = 0;
+  virtual ~EndableStream() = default;
+  // Ends the stream with `status` (after the write in flight, if any).
+  virtual void End(grpc::Status status) = 0;
 };
 
-// Every live stream, so that a drain reaches them all. Thread-safe.
+// Every live stream, with the hash of the token it was opened with ("" for the admin
+// token). Thread-safe.
 class StreamRegistry {
  public:
   // Registers `stream`; returns false (and registers nothing) once draining has begun.
-  bool Add(DrainableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
-  void Remove(DrainableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
-  // Drains every registered stream and refuses new ones from now on.
+  bool Add(EndableStream* stream, std::string token_hash) ABSL_LOCKS_EXCLUDED(mu_);
+  void Remove(EndableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends every stream with UNAVAILABLE (clients resume elsewhere from their cursor) and
+  // refuses new ones from now on.
   void DrainAll() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the streams opened with the token of this hash with UNAUTHENTICATED: a revoked
+  // token stops receiving leads at once, not only on its next call.
+  void EndStreamsOf(const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   mutable absl::Mutex mu_;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
-  absl::flat_hash_set<DrainableStream*> streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<EndableStream*, std::string> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 struct LeadStreamContext {
@@ -61,14 +66,16 @@ struct LeadStreamContext {
 // deleted in OnDone once nothing it started is outstanding.
 // `Response` is v1::SubscribeLeadsResponse or v1::WatchLeadsResponse.
 template <typename Response>
-class LeadStream final : public grpc::ServerWriteReactor<Response>, public DrainableStream {
+class LeadStream final : public grpc::ServerWriteReactor<Response>, public EndableStream {
  public:
-  LeadStream(const LeadStreamContext& context, std::string provider_id, uint64_t after);
+  // `token_hash`: of the provider token the stream was opened with; "" for the admin token.
+  LeadStream(const LeadStreamContext& context, std::string provider_id, std::string token_hash,
+             uint64_t after);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
-  void Drain() override;
+  void End(grpc::Status status) override;
 
  private:
   // What to do with gRPC once the lock is released.

@@ -28,8 +28,8 @@ grpc::ServerWriteReactor<v1::SubscribeLeadsResponse>* ProviderServiceImpl::Subsc
   if (!principal.ok()) {
     return RefusedStream<v1::SubscribeLeadsResponse>(ToGrpcStatus(principal.status()));
   }
-  return new LeadStream<v1::SubscribeLeadsResponse>(streams_, principal->provider_id,
-                                                    request->after_sequence());
+  return new LeadStream<v1::SubscribeLeadsResponse>(
+      streams_, principal->provider_id, principal->token_hash, request->after_sequence());
 }
 
 grpc::ServerUnaryReactor* ProviderServiceImpl::AcknowledgeLead(
@@ -38,7 +38,8 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::AcknowledgeLead(
   return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
     INTAKE_RETURN_IF_ERROR(CheckLeadId(request->lead_id()));
     INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.AcknowledgeLead(p.provider_id, request->lead_id()));
-    ToProto(lead, response->mutable_lead());
+    figures_.Invalidate();
+    ToProviderProto(lead, response->mutable_lead());
     return absl::OkStatus();
   });
 }
@@ -60,7 +61,8 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::RecordContactAttempt(
     INTAKE_ASSIGN_OR_RETURN(
         Lead lead,
         store_.RecordContactAttempt(p.provider_id, request->lead_id(), outcome, request->note()));
-    ToProto(lead, response->mutable_lead());
+    figures_.Invalidate();
+    ToProviderProto(lead, response->mutable_lead());
     return absl::OkStatus();
   });
 }
@@ -78,7 +80,7 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::ListLeads(grpc::CallbackServerCon
     INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
     INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(scope, request->page_token()));
     INTAKE_ASSIGN_OR_RETURN(store::Page<Lead> page, store_.ListLeads(filter, limit, after));
-    for (const Lead& lead : page.items) ToProto(lead, response->add_leads());
+    for (const Lead& lead : page.items) ToProviderProto(lead, response->add_leads());
     response->set_next_page_token(EncodePageToken(scope, page.next_after));
     return absl::OkStatus();
   });
@@ -90,7 +92,7 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::GetLead(grpc::CallbackServerConte
   return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
     INTAKE_RETURN_IF_ERROR(CheckLeadId(request->lead_id()));
     INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.GetLead(request->lead_id(), p.provider_id));
-    ToProto(lead, response->mutable_lead());
+    ToProviderProto(lead, response->mutable_lead());
     return absl::OkStatus();
   });
 }

@@ -5,6 +5,7 @@
 
 #include "intake/v1/provider_service.grpc.pb.h"
 #include "server/api/lead_stream.h"
+#include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/store/store.h"
 
@@ -13,8 +14,9 @@ namespace intake::api {
 class ProviderServiceImpl final : public v1::ProviderService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
-  ProviderServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams)
-      : gate_(*gate), store_(*store), streams_(streams) {}
+  ProviderServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams,
+                      ResponseFiguresCache* figures)
+      : gate_(*gate), store_(*store), streams_(streams), figures_(*figures) {}
 
   grpc::ServerWriteReactor<v1::SubscribeLeadsResponse>* SubscribeLeads(
       grpc::CallbackServerContext* context, const v1::SubscribeLeadsRequest* request) override;
@@ -35,6 +37,7 @@ class ProviderServiceImpl final : public v1::ProviderService::CallbackService {
   RpcGate& gate_;
   store::Store& store_;
   const LeadStreamContext streams_;
+  ResponseFiguresCache& figures_;
 };
 
 }  // namespace intake::api

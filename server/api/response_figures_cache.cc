@@ -46,10 +46,15 @@ ResponseFiguresCache::Compute() {
 
 absl::StatusOr<std::shared_ptr<const ResponseFiguresCache::Snapshot>>
 ResponseFiguresCache::Fresh() {
+  // One computation at a time: callers queued behind it get its result.
+  absl::MutexLock computing(&compute_mu_);
   {
     absl::MutexLock lock(&mu_);
-    if (snapshot_ != nullptr && clock_.Now() - snapshot_->computed < max_age_) return snapshot_;
+    if (snapshot_ != nullptr && !stale_ && clock_.Now() - snapshot_->computed < max_age_) {
+      return snapshot_;
+    }
   }
+  stale_ = false;  // Before computing: a change during the computation marks it stale again.
   return Compute();
 }
 
@@ -59,10 +64,10 @@ std::shared_ptr<const ResponseFiguresCache::Snapshot> ResponseFiguresCache::Late
     absl::MutexLock lock(&mu_);
     snapshot = snapshot_;
   }
-  const bool stale = snapshot == nullptr || clock_.Now() - snapshot->computed >= max_age_;
+  const bool stale = snapshot == nullptr || stale_ || clock_.Now() - snapshot->computed >= max_age_;
   if (stale && !refreshing_.exchange(true)) {
     executor_.Run([this] {
-      (void)Compute();  // On failure the next call tries again.
+      (void)Fresh();  // On failure the next call tries again.
       refreshing_ = false;
     });
   }
@@ -74,8 +79,13 @@ const ResponseFigures* ResponseFiguresCache::ForTarget(const Snapshot& snapshot,
   if (listing_id.empty()) return &snapshot.general;
   auto owner = snapshot.listing_owner.find(listing_id);
   if (owner == snapshot.listing_owner.end()) return nullptr;
-  auto provider = snapshot.providers.find(owner->second);
-  return provider == snapshot.providers.end() ? &snapshot.no_leads : &provider->second.figures;
+  return &ForProvider(snapshot, owner->second);
+}
+
+const ResponseFigures& ResponseFiguresCache::ForProvider(const Snapshot& snapshot,
+                                                         const std::string& provider_id) {
+  auto provider = snapshot.providers.find(provider_id);
+  return provider == snapshot.providers.end() ? snapshot.no_leads : provider->second.figures;
 }
 
 }  // namespace intake::api

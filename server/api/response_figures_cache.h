@@ -44,8 +44,9 @@ class ResponseFiguresCache {
   // executor threads. Thread-safe.
   absl::StatusOr<std::shared_ptr<const Snapshot>> Fresh() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // A snapshot computed now, whatever the age of the last one. Blocks like Fresh.
-  absl::StatusOr<std::shared_ptr<const Snapshot>> Recompute() { return Compute(); }
+  // Marks the snapshot stale: the next Fresh computes anew. Called after changes the figures
+  // must show at once (a contact attempt, a new listing). Thread-safe.
+  void Invalidate() { stale_ = true; }
 
   // The latest snapshot, possibly stale or null, without blocking; a stale one schedules a
   // refresh on the executor. For gRPC threads. Thread-safe.
@@ -54,6 +55,9 @@ class ResponseFiguresCache {
   // The figures for a submission's target: its listing's provider, or the general helpline
   // for an empty listing_id; nullptr if `snapshot` does not know the listing.
   static const ResponseFigures* ForTarget(const Snapshot& snapshot, const std::string& listing_id);
+  // The figures of one provider (those of no leads if it had none in the window).
+  static const ResponseFigures& ForProvider(const Snapshot& snapshot,
+                                            const std::string& provider_id);
 
  private:
   absl::StatusOr<std::shared_ptr<const Snapshot>> Compute();
@@ -63,9 +67,11 @@ class ResponseFiguresCache {
   BlockingExecutor& executor_;
   const ResponsePolicy policy_;
   const absl::Duration max_age_;
+  absl::Mutex compute_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // Held while computing.
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> refreshing_{false};
+  std::atomic<bool> stale_{false};
 };
 
 }  // namespace intake::api

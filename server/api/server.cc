@@ -108,7 +108,11 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
   return server;
 }
 
-IntakeServer::~IntakeServer() { Shutdown(absl::ZeroDuration()); }
+IntakeServer::~IntakeServer() {
+  Shutdown(absl::ZeroDuration());
+  // Background work (figure refreshes, stream reads) uses the members: finish it first.
+  executor_.Shutdown();
+}
 
 void IntakeServer::Shutdown(absl::Duration grace) {
   const gpr_timespec deadline =
@@ -118,6 +122,7 @@ void IntakeServer::Shutdown(absl::Duration grace) {
     if (s != nullptr) s->GetHealthCheckService()->Shutdown();
   }
   streams_.DrainAll();
+  stream_context_.hub->Close();  // Streams still finishing stop waiting.
   // In parallel: each waits for its own calls in flight (and, with gRPC 1.51, some seconds
   // for connected clients to go away), and the grace period is for both together.
   std::thread admin([this, deadline] {

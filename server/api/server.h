@@ -76,7 +76,7 @@ class IntakeServer {
     Services(RpcGate* gate, const ServerDeps& deps, IntakeCounters* counters,
              ResponseFiguresCache* figures, const LeadStreamContext& streams)
         : intake(gate, deps.store, deps.phones, counters, figures),
-          provider(gate, deps.store, streams) {}
+          provider(gate, deps.store, streams, figures) {}
     IntakeServiceImpl intake;
     ProviderServiceImpl provider;
   };

@@ -1,5 +1,6 @@
 #include "server/api/status.h"
 
+#include <iostream>
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -35,6 +36,13 @@ absl::Status BadRequest(const FieldViolations& violations) {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
+  if (absl::IsInternal(status) || absl::IsDataLoss(status)) {
+    // Broken invariants are for ops, not clients: the detail (paths, SQLite's words; never a
+    // caller's data) goes to the log, the client gets the code.
+    std::cerr << "intaked: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+              << "\n";
+    return grpc::Status(code, "internal error; the server logged the details");
+  }
   const std::string message(status.message());
   absl::optional<absl::Cord> bad_request = status.GetPayload(kBadRequestUrl);
   if (!bad_request) return grpc::Status(code, message);

@@ -1,6 +1,7 @@
 #include "server/domain/response_stats.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 namespace intake {
@@ -25,9 +26,9 @@ ResponseFigures ComputeResponseFigures(absl::Span<const ResponseSample> samples,
     figures.response_rate = static_cast<double>(within_sla) / figures.sample_size;
   }
   if (!response_times.empty()) {
-    const size_t mid = response_times.size() / 2;
+    const auto mid = static_cast<std::ptrdiff_t>(response_times.size() / 2);
     std::nth_element(response_times.begin(), response_times.begin() + mid, response_times.end());
-    figures.median_response = response_times[mid];
+    figures.median_response = response_times[static_cast<size_t>(mid)];
     if (response_times.size() % 2 == 0) {
       const absl::Duration lower =
           *std::max_element(response_times.begin(), response_times.begin() + mid);

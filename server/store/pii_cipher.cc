@@ -115,11 +115,23 @@ absl::StatusOr<std::vector<std::string>> PiiCipher::Open(absl::string_view seale
   return fields;
 }
 
-std::string PiiCipher::PhoneHash(absl::string_view e164) const {
+namespace {
+
+std::string KeyedHash(absl::string_view data, const std::string& key) {
   std::string hash(crypto_generichash_BYTES, '\0');
-  crypto_generichash(Bytes(hash), hash.size(), Bytes(e164), e164.size(), Bytes(hash_key_),
-                     hash_key_.size());
+  crypto_generichash(reinterpret_cast<unsigned char*>(hash.data()), hash.size(), Bytes(data),
+                     data.size(), Bytes(key), key.size());
   return hash;
+}
+
+}  // namespace
+
+std::string PiiCipher::PhoneHash(absl::string_view e164) const {
+  return KeyedHash(e164, hash_key_);
+}
+
+std::string PiiCipher::PayloadHash(absl::string_view payload) const {
+  return KeyedHash(payload, payload_key_);
 }
 
 }  // namespace intake::store

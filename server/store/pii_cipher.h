@@ -31,10 +31,16 @@ class PiiCipher {
   // an unkeyed hash would).
   std::string PhoneHash(absl::string_view e164) const;
 
+  // Keyed BLAKE2b-256 of a submission's canonical payload (which holds personal data), with
+  // a key of its own: it tells a retried request_id from a reused one without letting anyone
+  // without the key confirm a guessed submission.
+  std::string PayloadHash(absl::string_view payload) const;
+
  private:
   PiiCipher() = default;
-  std::string box_key_;   // Subkey 1 of the data key.
-  std::string hash_key_;  // Subkey 2.
+  std::string box_key_;      // Subkey 1 of the data key.
+  std::string hash_key_;     // Subkey 2.
+  std::string payload_key_;  // Subkey 3.
 };
 
 }  // namespace intake::store

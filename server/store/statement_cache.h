@@ -21,14 +21,15 @@ class StatementCache {
   // SQLite::Exception like SQLite::Statement. The reference stays valid for the cache's life.
   // A statement stays active until the next Get of it or ResetAll.
   SQLite::Statement& Get(const char* sql) {
-    std::unique_ptr<SQLite::Statement>& stmt = statements_[sql];
-    if (stmt == nullptr) {
-      stmt = std::make_unique<SQLite::Statement>(db_, sql);
-    } else {
-      stmt->reset();
-      stmt->clearBindings();
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      // Prepared before it is cached, so a failed prepare leaves no empty entry behind.
+      auto stmt = std::make_unique<SQLite::Statement>(db_, sql);
+      return *statements_.emplace(sql, std::move(stmt)).first->second;
     }
-    return *stmt;
+    it->second->reset();
+    it->second->clearBindings();
+    return *it->second;
   }
 
   // Resets every statement, so none holds a read open past the caller's unit of work.

@@ -260,6 +260,16 @@ absl::StatusOr<Listing> Store::CreateListing(Listing listing) {
   return listing;
 }
 
+absl::StatusOr<Listing> Store::GetListing(const std::string& listing_id) {
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<Listing> {
+    SQLite::Statement query(
+        db, absl::StrCat("SELECT ", kListingColumns, " FROM listings WHERE listing_id = ?"));
+    query.bind(1, listing_id);
+    if (!query.executeStep()) return absl::NotFoundError("listing not found");
+    return ReadListing(query);
+  });
+}
+
 absl::StatusOr<Page<Listing>> Store::ListListings(int limit, const std::string& after,
                                                   const std::string& provider_id) {
   return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<Page<Listing>> {

@@ -124,6 +124,8 @@ class Store {
 
   // Listings. kAlreadyExists for a taken id, kNotFound if the provider does not exist.
   absl::StatusOr<Listing> CreateListing(Listing listing);
+  // kNotFound for an unknown id.
+  absl::StatusOr<Listing> GetListing(const std::string& listing_id);
   // Up to `limit` listings with ids after `after`, in id order; only `provider_id`'s if it
   // is not empty.
   absl::StatusOr<Page<Listing>> ListListings(int limit, const std::string& after,

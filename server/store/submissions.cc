@@ -47,9 +47,9 @@ std::vector<std::string> PersonalFields(const Submission& s) {
           s.form.client_ip, s.form.user_agent, s.form.referrer};
 }
 
-// Everything the caller sent (the honeypot verdict included), so that a request_id replayed
-// with any difference is told apart from a retry.
-std::string PayloadHash(const Submission& s, bool bot) {
+// Everything the caller sent (the honeypot verdict included), canonically, so that a
+// request_id replayed with any difference is told apart from a retry.
+std::string CanonicalPayload(const Submission& s, bool bot) {
   std::vector<std::string> fields = PersonalFields(s);
   fields.insert(fields.end(),
                 {s.listing_id, s.region, s.consent_granted ? "1" : "0", s.consent_text,
@@ -57,7 +57,7 @@ std::string PayloadHash(const Submission& s, bool bot) {
                  s.form.utm_source, s.form.utm_medium, s.form.utm_campaign, bot ? "bot" : ""});
   std::string joined;
   for (const std::string& f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
-  return Sha256(joined);
+  return joined;
 }
 
 void Count(StatementCache& sql, const char* counter) {
@@ -163,7 +163,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
   StatementCache& sql = writer_.statements();
   const absl::Time now_time = clock_.Now();
   const int64_t now = ToMicros(now_time);
-  const std::string payload_hash = PayloadHash(s, bot);
+  const std::string payload_hash = cipher_.PayloadHash(CanonicalPayload(s, bot));
 
   if (!s.request_id.empty()) {
     SQLite::Statement& seen = sql.Get(

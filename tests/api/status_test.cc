@@ -17,6 +17,14 @@ TEST(ToGrpcStatusTest, KeepsCodeAndMessage) {
   EXPECT_EQ(ToGrpcStatus(absl::OutOfRangeError("x")).error_code(), grpc::StatusCode::OUT_OF_RANGE);
 }
 
+TEST(ToGrpcStatusTest, InternalDetailsStayOnTheServer) {
+  const grpc::Status status =
+      ToGrpcStatus(absl::InternalError("opening database /srv/intake/var/intake.db: locked"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(status.error_message().find("/srv"), std::string::npos);
+  EXPECT_EQ(ToGrpcStatus(absl::DataLossError("x")).error_code(), grpc::StatusCode::DATA_LOSS);
+}
+
 TEST(BadRequestTest, CarriesEveryViolationAsGoogleRpcDetails) {
   const grpc::Status status = ToGrpcStatus(BadRequest(
       {{"caller.phone", "is not a valid US number"}, {"consent.granted", "must be true"}}));

@@ -42,6 +42,7 @@ TEST(CrashTest, EveryAcknowledgedSubmissionSurvivesSigkillExactlyOnce) {
   std::map<std::string, std::string> acknowledged;  // request_id -> submission_id
   std::atomic<int> ok_count{0};
   std::vector<std::thread> clients;
+  clients.reserve(kClients);
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       auto stub = v1::IntakeService::NewStub(server->PublicChannel());

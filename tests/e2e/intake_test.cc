@@ -299,6 +299,7 @@ std::vector<std::pair<grpc::Status, std::string>> SubmitConcurrently(
     const std::string& address, int connections, int count,
     const v1::SubmitCallbackRequest& request) {
   std::vector<std::unique_ptr<IntakeService::Stub>> stubs;
+  stubs.reserve(connections);
   for (int i = 0; i < connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("intake.test.connection", i);  // Distinct args: no shared subchannel.
@@ -308,6 +309,7 @@ std::vector<std::pair<grpc::Status, std::string>> SubmitConcurrently(
   std::promise<void> go;
   std::shared_future<void> start = go.get_future().share();
   std::vector<std::future<std::pair<grpc::Status, std::string>>> calls;
+  calls.reserve(count);
   for (int i = 0; i < count; ++i) {
     calls.push_back(std::async(std::launch::async, [&, i] {
       start.wait();
@@ -319,6 +321,7 @@ std::vector<std::pair<grpc::Status, std::string>> SubmitConcurrently(
   }
   go.set_value();
   std::vector<std::pair<grpc::Status, std::string>> results;
+  results.reserve(calls.size());
   for (auto& call : calls) results.push_back(call.get());
   return results;
 }

@@ -201,6 +201,41 @@ TEST_F(StreamTest, StreamsNeedAProviderToken) {
   EXPECT_EQ(admin.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(StreamTest, RevokingATokenEndsItsOpenStreams) {
+  const std::string token = AddProvider("acme");
+  auto context = Context(token, absl::Seconds(30));
+  auto reader = provider_->SubscribeLeads(context.get(), v1::SubscribeLeadsRequest());
+  ASSERT_TRUE(SubmitFor("acme", 1).ok());
+  v1::SubscribeLeadsResponse message;
+  ASSERT_TRUE(reader->Read(&message));
+  // A second token of the same provider, with a stream of its own, is revoked.
+  v1::IssueProviderTokenRequest issue;
+  issue.set_provider_id("acme");
+  v1::IssueProviderTokenResponse second;
+  ASSERT_TRUE(
+      admin_->IssueProviderToken(Context(server_->AdminToken()).get(), issue, &second).ok());
+  auto revoked_context = Context(second.token(), absl::Seconds(30));
+  auto revoked_reader =
+      provider_->SubscribeLeads(revoked_context.get(), v1::SubscribeLeadsRequest());
+  ASSERT_TRUE(revoked_reader->Read(&message));
+
+  v1::RevokeProviderTokenRequest revoke;
+  revoke.set_token_id(second.token_id());
+  v1::RevokeProviderTokenResponse done;
+  ASSERT_TRUE(
+      admin_->RevokeProviderToken(Context(server_->AdminToken()).get(), revoke, &done).ok());
+  while (revoked_reader->Read(&message)) {
+  }
+  EXPECT_EQ(revoked_reader->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // The other token's stream carries on.
+  ASSERT_TRUE(SubmitFor("acme", 2).ok());
+  ASSERT_TRUE(reader->Read(&message));
+  EXPECT_EQ(message.type(), v1::LEAD_EVENT_TYPE_ASSIGNED);
+  context->TryCancel();
+  reader->Finish();
+}
+
 TEST_F(StreamTest, CursorBeyondTheHeadIsOutOfRange) {
   const std::string token = AddProvider("acme");
   ASSERT_TRUE(SubmitFor("acme", 1).ok());
@@ -346,6 +381,9 @@ TEST_F(StreamTest, ReassignmentMovesTheLeadBetweenStreams) {
   ASSERT_EQ(beta_read.events.size(), 1u);
   EXPECT_EQ(beta_read.events[0].type(), v1::LEAD_EVENT_TYPE_ASSIGNED);
   EXPECT_EQ(beta_read.events[0].lead().caller().phone(), "+12122000001");
+  EXPECT_EQ(beta_read.events[0].lead().routing().reason(), v1::ROUTING_REASON_MANUAL);
+  EXPECT_TRUE(beta_read.events[0].lead().routing().detail().empty())
+      << "routing detail names other providers: ops only";
 
   v1::GetLeadRequest get;
   get.set_lead_id(lead_id);
@@ -363,6 +401,7 @@ TEST_F(StreamTest, ReassignmentMovesTheLeadBetweenStreams) {
   EXPECT_EQ(evidence.evidence().events(1).type(), v1::LEAD_EVENT_TYPE_REASSIGNED_AWAY);
   EXPECT_EQ(evidence.evidence().events(1).provider_id(), "acme");
   EXPECT_EQ(evidence.evidence().consent_text_sha256().size(), 64u);
+  EXPECT_FALSE(evidence.lead().routing().detail().empty());
 }
 
 TEST_F(StreamTest, WatchLeadsSeesEveryEventWithItsProvider) {
@@ -379,6 +418,7 @@ TEST_F(StreamTest, WatchLeadsSeesEveryEventWithItsProvider) {
   auto context = Context(server_->AdminToken());
   auto reader = admin_->WatchLeads(context.get(), v1::WatchLeadsRequest());
   std::vector<v1::WatchLeadsResponse> events;
+  events.reserve(2);
   v1::WatchLeadsResponse message;
   while (events.size() < 2 && reader->Read(&message)) {
     if (message.type() != v1::LEAD_EVENT_TYPE_HEARTBEAT) events.push_back(message);
@@ -406,17 +446,22 @@ TEST_F(StreamTest, AThousandIdleSubscribersCostLittle) {
   ASSERT_TRUE(SubmitFor("acme", 0).ok());  // Warm up every path once.
   const int64_t before = RssKib(server_->pid());
   constexpr int kStreams = 1000;
+  constexpr int kChannels = 10;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < 10; ++i) {
+  channels.reserve(kChannels);
+  for (int i = 0; i < kChannels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("intake.test.channel", i);
     channels.push_back(grpc::CreateCustomChannel(server_->listen_address(),
                                                  grpc::InsecureChannelCredentials(), args));
   }
   std::vector<std::unique_ptr<ProviderService::Stub>> stubs;
+  stubs.reserve(kChannels);
   for (const auto& c : channels) stubs.push_back(ProviderService::NewStub(c));
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReader<v1::SubscribeLeadsResponse>>> readers;
+  contexts.reserve(kStreams);
+  readers.reserve(kStreams);
   for (int i = 0; i < kStreams; ++i) {
     contexts.push_back(Context(token, absl::Seconds(120)));
     readers.push_back(stubs[i % stubs.size()]->SubscribeLeads(contexts.back().get(),
