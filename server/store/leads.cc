@@ -47,22 +47,6 @@ LeadEvent ReadEvent(SQLite::Statement& row) {
                    FromMicros(row.getColumn(4).getInt64())};
 }
 
-void AppendEvent(SQLite::Database& db, const std::string& lead_id, const std::string& provider_id,
-                 LeadEventType type, int64_t now) {
-  SQLite::Statement insert(
-      db,
-      "INSERT INTO lead_events (lead_id, provider_id, type, event_time_us) VALUES (?, ?, ?, ?)");
-  insert.bind(1, lead_id);
-  if (provider_id.empty()) {
-    insert.bind(2);
-  } else {
-    insert.bind(2, provider_id);
-  }
-  insert.bind(3, static_cast<int>(type));
-  insert.bind(4, now);
-  insert.exec();
-}
-
 absl::Status LeadNotFound() { return absl::NotFoundError("lead not found"); }
 
 // Page keys of ListLeads: "<create_time_us>/<lead_id>", newest first.
@@ -302,7 +286,8 @@ absl::StatusOr<Lead> Store::ReassignLead(const std::string& lead_id,
       return absl::OkStatus();
     }
     if (!lead.provider_id.empty()) {
-      AppendEvent(db, lead_id, lead.provider_id, LeadEventType::kReassignedAway, now);
+      rows::AppendEvent(writer_.statements(), lead_id, lead.provider_id,
+                        LeadEventType::kReassignedAway, now);
     }
     SQLite::Statement update(
         db,
@@ -322,7 +307,7 @@ absl::StatusOr<Lead> Store::ReassignLead(const std::string& lead_id,
     update.bind(4, lead.routing_detail);
     update.bind(5, lead_id);
     update.exec();
-    AppendEvent(db, lead_id, provider_id, LeadEventType::kAssigned, now);
+    rows::AppendEvent(writer_.statements(), lead_id, provider_id, LeadEventType::kAssigned, now);
     result = std::move(lead);
     return absl::OkStatus();
   }));

@@ -10,7 +10,9 @@
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "absl/time/time.h"
+#include "server/domain/lead.h"
 #include "server/domain/provider.h"
+#include "server/store/statement_cache.h"
 
 namespace intake::store::rows {
 
@@ -25,6 +27,11 @@ inline constexpr char kProviderColumns[] =
 // A provider from a row selected with kProviderColumns first.
 Provider ReadProvider(SQLite::Statement& row);
 std::optional<Provider> SelectProvider(SQLite::Database& db, const std::string& id);
+
+// Appends an event to the log; an empty provider_id addresses admin watchers only. Writer
+// thread only.
+void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::string& provider_id,
+                 LeadEventType type, int64_t now);
 
 // The sequence of the newest event ever written (0 for none).
 uint64_t LastSequence(SQLite::Database& db);

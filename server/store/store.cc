@@ -102,6 +102,21 @@ ProviderToken ReadToken(SQLite::Statement& row) {
       FromMicros(row.getColumn(3).getInt64())};
 }
 
+void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::string& provider_id,
+                 LeadEventType type, int64_t now) {
+  SQLite::Statement& insert = sql.Get(
+      "INSERT INTO lead_events (lead_id, provider_id, type, event_time_us) VALUES (?, ?, ?, ?)");
+  insert.bind(1, lead_id);
+  if (provider_id.empty()) {
+    insert.bind(2);
+  } else {
+    insert.bind(2, provider_id);
+  }
+  insert.bind(3, static_cast<int>(type));
+  insert.bind(4, now);
+  insert.exec();
+}
+
 uint64_t LastSequence(SQLite::Database& db) {
   SQLite::Statement query(db, "SELECT seq FROM sqlite_sequence WHERE name = 'lead_events'");
   return query.executeStep() ? static_cast<uint64_t>(query.getColumn(0).getInt64()) : 0;

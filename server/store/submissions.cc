@@ -90,21 +90,6 @@ void RecordSubmission(StatementCache& sql, const std::string& submission_id, con
   Count(sql, "submissions");
 }
 
-void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::string& provider_id,
-                 LeadEventType type, int64_t now) {
-  SQLite::Statement& insert = sql.Get(
-      "INSERT INTO lead_events (lead_id, provider_id, type, event_time_us) VALUES (?, ?, ?, ?)");
-  insert.bind(1, lead_id);
-  if (provider_id.empty()) {
-    insert.bind(2);
-  } else {
-    insert.bind(2, provider_id);
-  }
-  insert.bind(3, static_cast<int>(type));
-  insert.bind(4, now);
-  insert.exec();
-}
-
 // The routing candidates: every ACTIVE provider, with when it was last assigned a lead and
 // how many it got since its local midnight.
 struct Candidates {
@@ -224,7 +209,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
     merge.bind(1, now);
     merge.bind(2, lead_id);
     merge.exec();
-    AppendEvent(sql, lead_id, provider_id, LeadEventType::kResubmitted, now);
+    rows::AppendEvent(sql, lead_id, provider_id, LeadEventType::kResubmitted, now);
     RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kMerged, lead_id, now);
     Count(sql, "duplicates_merged");
     return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id};
@@ -281,7 +266,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
     stamp.bind(2, decision.provider_id);
     stamp.exec();
   }
-  AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
+  rows::AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
   RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
   Count(sql, "leads");
   return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id};
