@@ -34,10 +34,10 @@ Response Heartbeat(uint64_t head, const std::string& instance_id) {
 
 }  // namespace
 
-bool StreamRegistry::Add(EndableStream* stream, std::string token_hash) {
+bool StreamRegistry::Add(EndableStream* stream, const std::string& token_hash) {
   absl::MutexLock lock(&mu_);
   if (draining_) return false;
-  streams_.emplace(stream, std::move(token_hash));
+  streams_.emplace(stream, token_hash);
   return true;
 }
 
@@ -72,12 +72,12 @@ size_t StreamRegistry::size() const {
 
 template <typename Response>
 LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string provider_id,
-                                 std::string token_hash, uint64_t after)
+                                 const std::string& token_hash, uint64_t after)
     : context_(context),
       provider_id_(std::move(provider_id)),
       topic_(provider_id_.empty() ? std::string(stream::SubscriberHub::kAllEvents) : provider_id_),
       cursor_(after) {
-  const bool registered = context_.registry->Add(this, std::move(token_hash));
+  const bool registered = context_.registry->Add(this, token_hash);
   Actions actions;
   {
     absl::MutexLock lock(&mu_);

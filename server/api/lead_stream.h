@@ -34,7 +34,7 @@ class EndableStream {
 class StreamRegistry {
  public:
   // Registers `stream`; returns false (and registers nothing) once draining has begun.
-  bool Add(EndableStream* stream, std::string token_hash) ABSL_LOCKS_EXCLUDED(mu_);
+  bool Add(EndableStream* stream, const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
   void Remove(EndableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends every stream with UNAVAILABLE (clients resume elsewhere from their cursor) and
   // refuses new ones from now on.
@@ -69,8 +69,8 @@ template <typename Response>
 class LeadStream final : public grpc::ServerWriteReactor<Response>, public EndableStream {
  public:
   // `token_hash`: of the provider token the stream was opened with; "" for the admin token.
-  LeadStream(const LeadStreamContext& context, std::string provider_id, std::string token_hash,
-             uint64_t after);
+  LeadStream(const LeadStreamContext& context, std::string provider_id,
+             const std::string& token_hash, uint64_t after);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
