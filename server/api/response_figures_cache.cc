@@ -59,19 +59,8 @@ ResponseFiguresCache::Fresh() {
 }
 
 std::shared_ptr<const ResponseFiguresCache::Snapshot> ResponseFiguresCache::Latest() {
-  std::shared_ptr<const Snapshot> snapshot;
-  {
-    absl::MutexLock lock(&mu_);
-    snapshot = snapshot_;
-  }
-  const bool stale = snapshot == nullptr || stale_ || clock_.Now() - snapshot->computed >= max_age_;
-  if (stale && !refreshing_.exchange(true)) {
-    executor_.Run([this] {
-      (void)Fresh();  // On failure the next call tries again.
-      refreshing_ = false;
-    });
-  }
-  return snapshot;
+  absl::MutexLock lock(&mu_);
+  return snapshot_;
 }
 
 const ResponseFigures* ResponseFiguresCache::ForTarget(const Snapshot& snapshot,

@@ -11,7 +11,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "server/api/blocking_executor.h"
 #include "server/domain/clock.h"
 #include "server/domain/response_stats.h"
 #include "server/store/store.h"
@@ -35,10 +34,10 @@ class ResponseFiguresCache {
     absl::flat_hash_map<std::string, std::string> listing_owner;
   };
 
-  // None is owned; all must outlive the cache.
-  ResponseFiguresCache(store::Store* store, const Clock* clock, BlockingExecutor* executor,
-                       ResponsePolicy policy, absl::Duration max_age)
-      : store_(*store), clock_(*clock), executor_(*executor), policy_(policy), max_age_(max_age) {}
+  // Neither is owned; both must outlive the cache.
+  ResponseFiguresCache(store::Store* store, const Clock* clock, ResponsePolicy policy,
+                       absl::Duration max_age)
+      : store_(*store), clock_(*clock), policy_(policy), max_age_(max_age) {}
 
   // A snapshot at most max_age old, computing one now if needed. Blocks on SQLite: for
   // executor threads. Thread-safe.
@@ -48,8 +47,9 @@ class ResponseFiguresCache {
   // must show at once (a contact attempt, a new listing). Thread-safe.
   void Invalidate() { stale_ = true; }
 
-  // The latest snapshot, possibly stale or null, without blocking; a stale one schedules a
-  // refresh on the executor. For gRPC threads. Thread-safe.
+  // The latest snapshot, possibly stale or null, without blocking or computing: for the
+  // intake path, which must never pay for (or trigger) a scan of the window. Snapshots are
+  // computed by Fresh, i.e. when figures are asked for. Thread-safe.
   std::shared_ptr<const Snapshot> Latest() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The figures for a submission's target: its listing's provider, or the general helpline
@@ -64,13 +64,11 @@ class ResponseFiguresCache {
 
   store::Store& store_;
   const Clock& clock_;
-  BlockingExecutor& executor_;
   const ResponsePolicy policy_;
   const absl::Duration max_age_;
   absl::Mutex compute_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // Held while computing.
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> refreshing_{false};
   std::atomic<bool> stale_{false};
 };
 

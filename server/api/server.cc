@@ -66,8 +66,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
 IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
     : executor_(options.blocking_threads),
       gate_(deps.auth, &executor_),
-      figures_(deps.store, deps.clock, &executor_, options.response_policy,
-               options.figures_max_age),
+      figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
       stream_context_{deps.store, deps.hub, &executor_, &streams_, options.heartbeat_interval},
       public_services_(&gate_, deps, &counters_, &figures_, stream_context_),
       admin_services_(&gate_, deps, &counters_, &figures_, stream_context_),
@@ -104,7 +103,8 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
                   &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
-  server->figures_.Latest();  // Starts computing the response figures in the background.
+  // The first figures, in the background, so the first submissions can show them.
+  server->executor_.Run([s = server.get()] { (void)s->figures_.Fresh(); });
   return server;
 }
 

@@ -50,7 +50,6 @@ class ResponseFiguresCacheTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<store::PiiCipher> cipher_;
   std::unique_ptr<store::Store> store_;
-  BlockingExecutor executor_{1};
   int next_phone_ = 0;
 };
 
@@ -67,7 +66,7 @@ TEST_F(ResponseFiguresCacheTest, FiguresComeFromStoredContactTimes) {
   ASSERT_TRUE(store_->AcknowledgeLead("acme", never).ok());
   clock_.Set(t0 + absl::Hours(3));
 
-  ResponseFiguresCache cache(store_.get(), &clock_, &executor_, ResponsePolicy{}, absl::Seconds(5));
+  ResponseFiguresCache cache(store_.get(), &clock_, ResponsePolicy{}, absl::Seconds(5));
   auto snapshot = cache.Fresh();
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   const ResponseFiguresCache::ProviderFigures& acme = (*snapshot)->providers.at("acme");
@@ -96,7 +95,7 @@ TEST_F(ResponseFiguresCacheTest, FiguresComeFromStoredContactTimes) {
 TEST_F(ResponseFiguresCacheTest, OldLeadsLeaveTheWindow) {
   NewLead("acme-1");
   clock_.Advance(absl::Hours(24 * 31));
-  ResponseFiguresCache cache(store_.get(), &clock_, &executor_, ResponsePolicy{}, absl::Seconds(5));
+  ResponseFiguresCache cache(store_.get(), &clock_, ResponsePolicy{}, absl::Seconds(5));
   auto snapshot = cache.Fresh();
   ASSERT_TRUE(snapshot.ok());
   EXPECT_EQ((*snapshot)->providers.count("acme"), 0u);
