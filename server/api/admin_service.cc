@@ -213,7 +213,7 @@ ServerUnaryReactor* AdminServiceImpl::GetLead(CallbackServerContext* context,
                                               const v1::AdminServiceGetLeadRequest* request,
                                               v1::AdminServiceGetLeadResponse* response) {
   return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
-    if (request->lead_id().empty() || request->lead_id().size() > 64) {
+    if (!IsPlausibleLeadId(request->lead_id())) {
       return BadRequest({{"lead_id", "must be a lead_id this server issued"}});
     }
     INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.GetLead(request->lead_id(), ""));
@@ -237,7 +237,7 @@ ServerUnaryReactor* AdminServiceImpl::ReassignLead(CallbackServerContext* contex
                                                    v1::ReassignLeadResponse* response) {
   return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
     FieldViolations violations;
-    if (request->lead_id().empty() || request->lead_id().size() > 64) {
+    if (!IsPlausibleLeadId(request->lead_id())) {
       violations.push_back({"lead_id", "must be a lead_id this server issued"});
     }
     if (!IsValidId(request->provider_id())) {

@@ -11,10 +11,9 @@ namespace intake::api {
 namespace {
 
 constexpr size_t kMaxNoteChars = 500;
-constexpr size_t kMaxLeadIdChars = 64;
 
 absl::Status CheckLeadId(const std::string& lead_id) {
-  if (lead_id.empty() || lead_id.size() > kMaxLeadIdChars) {
+  if (!IsPlausibleLeadId(lead_id)) {
     return BadRequest({{"lead_id", "must be a lead_id this server issued"}});
   }
   return absl::OkStatus();
@@ -49,7 +48,7 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::RecordContactAttempt(
     v1::RecordContactAttemptResponse* response) {
   return gate_.Unary(context, Access::kProvider, [=](const Principal& p) -> absl::Status {
     FieldViolations violations;
-    if (request->lead_id().empty() || request->lead_id().size() > kMaxLeadIdChars) {
+    if (!IsPlausibleLeadId(request->lead_id())) {
       violations.push_back({"lead_id", "must be a lead_id this server issued"});
     }
     const ContactOutcome outcome = FromProto(request->outcome(), "outcome", &violations);

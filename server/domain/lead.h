@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/routing.h"
 #include "server/domain/submission.h"
@@ -78,6 +79,12 @@ struct LeadEvent {
   std::string provider_id;  // Whose stream carries it; empty: admin watchers only.
   absl::Time event_time;
 };
+
+// Server-issued ids are opaque; a request's lead_id is only checked for a sane length before
+// the look-up (an id that passes may still be unknown: NOT_FOUND).
+inline bool IsPlausibleLeadId(absl::string_view lead_id) {
+  return !lead_id.empty() && lead_id.size() <= 64;
+}
 
 struct SubmitResult {
   std::string submission_id;
