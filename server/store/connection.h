@@ -12,9 +12,8 @@
 
 namespace intake::store {
 
-// What a connection is for. There is one writer per database; readers and the background
-// checkpointer never write rows.
-enum class ConnectionRole { kWriter, kReader, kCheckpointer };
+// What a connection is for. There is one writer per database; readers never write.
+enum class ConnectionRole { kWriter, kReader };
 
 struct ConnectionOptions {
   // How long a statement waits for a lock held by another connection before failing with
@@ -25,8 +24,8 @@ struct ConnectionOptions {
 // Opens the database at `path` for `role`; only kWriter may create the file. Every connection
 // runs with journal_mode=WAL, synchronous=FULL, foreign_keys=ON and secure_delete=ON, so a
 // committed transaction is on disk and deleted PII is overwritten. The writer also turns
-// automatic checkpoints off: the checkpointer does them, off the request path. Readers run
-// with query_only=ON.
+// automatic checkpoints off: they would run inside COMMIT, before the batch's callers hear
+// back; GroupCommitWriter checkpoints after they have. Readers run with query_only=ON.
 //
 // Returns kDataLoss if the file is not a SQLite database or is corrupt, kUnavailable if it
 // cannot be opened (missing, permissions, I/O). Thread-compatible: a connection is used by

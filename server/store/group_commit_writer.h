@@ -1,5 +1,6 @@
 // The one thread that writes to the database: it gathers every pending write into one
 // transaction, commits once (one fsync for the batch), and only then reports each result.
+// It also checkpoints the WAL, between batches, once the callers have heard back.
 #ifndef INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
 #define INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
 
@@ -33,6 +34,13 @@ class GroupCommitWriter {
   struct Options {
     // Most writes in one transaction; more wait for the next batch.
     size_t max_batch = 512;
+    // Once a commit leaves at least this many frames (pages) in the WAL, the writer
+    // checkpoints after that batch's callers have heard back: PASSIVE, it copies into the
+    // database file what no reader still needs and syncs it, so that the next transaction
+    // writes the WAL from its start again. The WAL stays near this size under any load; a
+    // checkpoint on another connection never catches up with a writer that commits every
+    // millisecond, and the WAL then grows without end. 0: never (tests).
+    int checkpoint_frames = 1000;
     AfterCommit after_commit;
   };
 
@@ -68,10 +76,16 @@ class GroupCommitWriter {
   void Loop();
   // Applies and commits one batch, then reports each write's status.
   void CommitBatch(std::deque<Write>& batch);
+  // After a batch: checkpoints if the WAL has grown to options_.checkpoint_frames.
+  void MaybeCheckpoint();
+  // sqlite3_wal_hook: runs on the writer thread at each commit.
+  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_frames);
 
   const std::unique_ptr<SQLite::Database> db_;  // Used by the writer thread only.
   StatementCache statements_;                   // Declared after db_: closed before it.
   const Options options_;
+  int wal_frames_ = 0;              // Frames in the WAL after the last commit. Writer thread only.
+  bool checkpoint_failed_ = false;  // The last checkpoint failed (and was logged).
 
   absl::Mutex mu_;
   std::deque<Write> pending_ ABSL_GUARDED_BY(mu_);

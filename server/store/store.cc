@@ -183,13 +183,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   } catch (const std::exception& e) {
     return SqliteError(absl::StrCat("reading the identity of database ", path), e);
   }
-  INTAKE_ASSIGN_OR_RETURN(std::unique_ptr<SQLite::Database> checkpoint_connection,
-                          OpenConnection(path, ConnectionRole::kCheckpointer, options.connection));
   std::unique_ptr<Store> store(
       new Store(path, std::move(instance_id), *version, std::move(writer), options));
   store->head_sequence_ = head;
-  store->checkpointer_ =
-      std::make_unique<Checkpointer>(std::move(checkpoint_connection), options.checkpoint_interval);
   return store;
 }
 

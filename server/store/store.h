@@ -20,7 +20,6 @@
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
 #include "server/domain/submission.h"
-#include "server/store/checkpointer.h"
 #include "server/store/connection.h"
 #include "server/store/group_commit_writer.h"
 #include "server/store/pii_cipher.h"
@@ -81,8 +80,6 @@ struct StoreOptions {
   const PiiCipher* cipher = nullptr;
   // Same phone and target within this long after the lead's last submission: a duplicate.
   absl::Duration dedup_window = absl::Hours(24);
-  // How often the background checkpointer copies the WAL into the database file.
-  absl::Duration checkpoint_interval = absl::Seconds(1);
   // How long honeypot hits stay in quarantine.
   absl::Duration quarantine_retention = absl::Hours(24 * 7);
   // Called on the writer thread after each commit that grew the event log, with the new
@@ -219,7 +216,6 @@ class Store {
   std::atomic<uint64_t> head_sequence_{0};
   ReaderPool readers_;
   GroupCommitWriter writer_;
-  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace intake::store

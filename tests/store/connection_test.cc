@@ -39,8 +39,7 @@ TEST_P(ConnectionPragmaTest, RunsWithTheRequiredPragmas) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllRoles, ConnectionPragmaTest,
-                         ::testing::Values(ConnectionRole::kWriter, ConnectionRole::kReader,
-                                           ConnectionRole::kCheckpointer));
+                         ::testing::Values(ConnectionRole::kWriter, ConnectionRole::kReader));
 
 TEST(ConnectionTest, BusyTimeoutFollowsOptions) {
   TempDir dir;
