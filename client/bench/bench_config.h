@@ -31,6 +31,11 @@ struct BenchConfig {
   std::string listing_id;
   // Submissions started per second by the open-loop modes (delivery). Positive.
   int rate = 1000;
+  // Where the delivery mode's disk-floor phase writes; empty: the spawned intaked's data
+  // directory, or no floor phase with `target`.
+  std::string floor_dir;
+  // Bytes the floor writes per commit. From 1 to kDiskFloorFileBytes (disk_floor.h).
+  int floor_commit_bytes = 65536;
 };
 
 }  // namespace intake::bench

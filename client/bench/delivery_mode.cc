@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "client/bench/admin_setup.h"
 #include "client/bench/channels.h"
 #include "client/bench/delivery_tracker.h"
+#include "client/bench/disk_floor.h"
 #include "client/bench/echo_phase.h"
 #include "client/bench/first_error_log.h"
 #include "client/bench/lead_subscriber.h"
@@ -99,6 +101,44 @@ std::string StreamErrorJson(const grpc::Status& status) {
                    ": ", status.error_message()));
 }
 
+// The disk floor in `directory`, on the delivery phase's schedule; progress on stderr.
+absl::StatusOr<DiskFloorResult> RunDiskFloorPhase(const BenchConfig& config,
+                                                  const std::string& directory) {
+  std::cerr << absl::StrFormat(
+      "intake-bench: disk floor: %d leads/s, %d bytes per fdatasync, in %s\n", config.rate,
+      config.floor_commit_bytes, directory);
+  DiskFloorOptions options;
+  options.directory = directory;
+  options.rate = config.rate;
+  options.warmup = config.warmup;
+  options.duration = config.duration;
+  options.commit_bytes = config.floor_commit_bytes;
+  absl::StatusOr<DiskFloorResult> floor = MeasureDiskFloor(options);
+  if (floor.ok()) {
+    std::cerr << absl::StrFormat("intake-bench: disk floor: p99 %s ms over %d fdatasyncs\n",
+                                 MillisJson(floor->lead_latencies.Percentile(0.99)),
+                                 floor->fdatasync_latencies.count());
+  }
+  return floor;
+}
+
+// The "disk_floor" object of the report; null when the floor was not measured. Not const:
+// computing percentiles sorts the samples.
+std::string DiskFloorJson(const std::string& directory, int commit_bytes,
+                          std::optional<DiskFloorResult>& floor) {
+  if (!floor) return "null";
+  LatencySamples& leads = floor->lead_latencies;
+  LatencySamples& syncs = floor->fdatasync_latencies;
+  return absl::StrFormat(
+      R"({"dir": %s, "commit_bytes": %d, "p50_ms": %s, "p99_ms": %s, "max_ms": %s, )"
+      R"("fdatasyncs": %d, "fdatasync_p50_ms": %s, "fdatasync_p99_ms": %s, )"
+      R"("fdatasync_max_ms": %s})",
+      JsonString(directory), commit_bytes, MillisJson(leads.Percentile(0.50)),
+      MillisJson(leads.Percentile(0.99)), MillisJson(leads.Percentile(1.0)), syncs.count(),
+      MillisJson(syncs.Percentile(0.50)), MillisJson(syncs.Percentile(0.99)),
+      MillisJson(syncs.Percentile(1.0)));
+}
+
 }  // namespace
 
 int RunDeliveryMode(const BenchConfig& config) {
@@ -137,6 +177,21 @@ int RunDeliveryMode(const BenchConfig& config) {
     return 1;
   }
 
+  // On the disk the spawned intaked commits to, unless told otherwise; a --target server's
+  // disk is unknown.
+  const std::string floor_dir = config.floor_dir.empty() ? (*server)->data_dir() : config.floor_dir;
+  std::optional<DiskFloorResult> floor;
+  if (floor_dir.empty()) {
+    std::cerr << "intake-bench: disk floor: skipped (--target without --floor_dir)\n";
+  } else {
+    absl::StatusOr<DiskFloorResult> measured = RunDiskFloorPhase(config, floor_dir);
+    if (!measured.ok()) {
+      std::cerr << "intake-bench: " << measured.status().message() << "\n";
+      return 1;
+    }
+    floor = *std::move(measured);
+  }
+
   DeliveryTracker tracker;
   const std::unique_ptr<v1::ProviderService::Stub> provider_stub =
       v1::ProviderService::NewStub(stream_channel.front());
@@ -172,7 +227,8 @@ int RunDeliveryMode(const BenchConfig& config) {
   std::cout << absl::StrFormat(
                    R"({"mode": "delivery", "delivery": {"rate_per_s": %d, "sent": %d, )"
                    R"("received": %d, "lost": %d, "p50_ms": %s, "p99_ms": %s, "max_ms": %s, )"
-                   R"("max_send_lag_ms": %s, "stream_error": %s}, "submit": %s, "echo": %s, )"
+                   R"("max_send_lag_ms": %s, "stream_error": %s}, "disk_floor": %s, "submit": %s, )"
+                   R"("echo": %s, )"
                    R"("concurrency": %d, "channels": %d, "warmup_s": %g, "duration_s": %g, )"
                    R"("message_bytes": %d, "listing_id": %s, )"
                    R"("server": {"address": %s, "spawned": %s}, "machine": {"cpus": %d}})",
@@ -180,10 +236,12 @@ int RunDeliveryMode(const BenchConfig& config) {
                    MillisJson(delivery.latencies.Percentile(0.50)),
                    MillisJson(delivery.latencies.Percentile(0.99)),
                    MillisJson(delivery.latencies.Percentile(1.0)), MillisJson(submit.max_start_lag),
-                   StreamErrorJson(stream_status), LoadResultJson(submit.calls),
-                   LoadResultJson(*echo), config.concurrency, config.channels,
-                   absl::ToDoubleSeconds(config.warmup), absl::ToDoubleSeconds(config.duration),
-                   message_bytes, JsonString(provider->listing_id), JsonString(address),
+                   StreamErrorJson(stream_status),
+                   DiskFloorJson(floor_dir, config.floor_commit_bytes, floor),
+                   LoadResultJson(submit.calls), LoadResultJson(*echo), config.concurrency,
+                   config.channels, absl::ToDoubleSeconds(config.warmup),
+                   absl::ToDoubleSeconds(config.duration), message_bytes,
+                   JsonString(provider->listing_id), JsonString(address),
                    spawned ? "true" : "false", AvailableCpus())
             << std::endl;
   return 0;

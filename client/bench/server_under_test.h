@@ -37,6 +37,9 @@ class ServerUnderTest {
   // The file holding the admin listener's bearer token: the spawned intaked's own, else
   // --admin_token_file (possibly empty). Only valid until Release().
   const std::string& admin_token_file() const { return admin_token_file_; }
+  // The spawned intaked's data directory, where its database lives; empty for a --target
+  // server. Only valid until Release().
+  std::string data_dir() const { return spawned_ != nullptr ? spawned_->data_dir() : ""; }
   // Whether this run started the server.
   bool spawned() const { return spawned_ != nullptr; }
 

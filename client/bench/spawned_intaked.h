@@ -44,6 +44,8 @@ class SpawnedIntaked {
   const std::string& admin_address() const { return admin_address_; }
   // The admin token intaked generated on start-up: <data_dir>/admin.token. Gone after Stop().
   const std::string& admin_token_path() const { return admin_token_path_; }
+  // The data directory intaked keeps its database in. Gone after Stop().
+  const std::string& data_dir() const { return data_dir_; }
 
  private:
   SpawnedIntaked() = default;

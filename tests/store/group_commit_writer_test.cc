@@ -198,7 +198,7 @@ TEST(GroupCommitWriterCheckpointTest, TheWalStaysNearCheckpointFramesUnderSteady
   // With them, the WAL starts over once the checkpoint has copied it (a reader mid-snapshot
   // may delay that by a commit or two).
   EXPECT_LE(WalBytesAfterSteadyWrites(kCheckpointFrames, kCommits),
-            32 + 4 * kCheckpointFrames * kFrameBytes);
+            32 + uintmax_t{4} * kCheckpointFrames * kFrameBytes);
 }
 
 }  // namespace
