@@ -144,7 +144,7 @@ ServerUnaryReactor* AdminServiceImpl::RevokeProviderToken(
     INTAKE_ASSIGN_OR_RETURN(store::ProviderToken revoked,
                             store_.RevokeProviderToken(request->token_id()));
     gate_.auth().RemoveProviderToken(revoked);
-    streams_.registry->EndStreamsOf(revoked.token_sha256);
+    streams_.registry->Revoke(revoked.token_sha256);
     return absl::OkStatus();
   });
 }

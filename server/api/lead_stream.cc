@@ -32,13 +32,23 @@ Response Heartbeat(uint64_t head, const std::string& instance_id) {
   return heartbeat;
 }
 
+grpc::Status DrainingStatus() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "the server is shutting down; reconnect with your last sequence");
+}
+
+grpc::Status RevokedStatus() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the token was revoked");
+}
+
 }  // namespace
 
-bool StreamRegistry::Add(EndableStream* stream, const std::string& token_hash) {
+grpc::Status StreamRegistry::Add(EndableStream* stream, const std::string& token_hash) {
   absl::MutexLock lock(&mu_);
-  if (draining_) return false;
+  if (draining_) return DrainingStatus();
+  if (!token_hash.empty() && revoked_.contains(token_hash)) return RevokedStatus();
   streams_.emplace(stream, token_hash);
-  return true;
+  return grpc::Status::OK;
 }
 
 void StreamRegistry::Remove(EndableStream* stream) {
@@ -50,18 +60,15 @@ void StreamRegistry::DrainAll() {
   // Holding the lock keeps every stream alive (their OnDone must Remove first).
   absl::MutexLock lock(&mu_);
   draining_ = true;
-  for (auto& [stream, token_hash] : streams_) {
-    stream->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                             "the server is shutting down; reconnect with your last sequence"));
-  }
+  for (auto& [stream, token_hash] : streams_) stream->End(DrainingStatus());
 }
 
-void StreamRegistry::EndStreamsOf(const std::string& token_hash) {
+void StreamRegistry::Revoke(const std::string& token_hash) {
+  if (token_hash.empty()) return;  // The admin token is not revoked this way.
   absl::MutexLock lock(&mu_);
+  revoked_.insert(token_hash);
   for (auto& [stream, hash] : streams_) {
-    if (!hash.empty() && hash == token_hash) {
-      stream->End(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the token was revoked"));
-    }
+    if (hash == token_hash) stream->End(RevokedStatus());
   }
 }
 
@@ -77,15 +84,13 @@ LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string p
       provider_id_(std::move(provider_id)),
       topic_(provider_id_.empty() ? std::string(stream::SubscriberHub::kAllEvents) : provider_id_),
       cursor_(after) {
-  const bool registered = context_.registry->Add(this, token_hash);
+  grpc::Status registered = context_.registry->Add(this, token_hash);
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
     ++outstanding_;  // Released by Act.
-    if (!registered) {
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                "the server is shutting down; reconnect with your last sequence"),
-                   actions);
+    if (!registered.ok()) {
+      FinishLocked(std::move(registered), actions);
     } else if (after > context_.hub->head()) {
       FinishLocked(
           grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "after_sequence is beyond the newest event"),

@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/alarm.h"
@@ -33,21 +34,26 @@ class EndableStream {
 // token). Thread-safe.
 class StreamRegistry {
  public:
-  // Registers `stream`; returns false (and registers nothing) once draining has begun.
-  bool Add(EndableStream* stream, const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
+  // Registers `stream`, or refuses it (registering nothing): UNAVAILABLE once draining has
+  // begun, UNAUTHENTICATED if its token has been revoked since the stream authenticated.
+  grpc::Status Add(EndableStream* stream, const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
   void Remove(EndableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends every stream with UNAVAILABLE (clients resume elsewhere from their cursor) and
   // refuses new ones from now on.
   void DrainAll() ABSL_LOCKS_EXCLUDED(mu_);
-  // Ends the streams opened with the token of this hash with UNAUTHENTICATED: a revoked
-  // token stops receiving leads at once, not only on its next call.
-  void EndStreamsOf(const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the streams opened with the token of this hash with UNAUTHENTICATED, and refuses
+  // the ones still opening: a revoked token stops receiving leads at once, not only on its
+  // next call, even if it authenticated a stream an instant before the revocation.
+  void Revoke(const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   mutable absl::Mutex mu_;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<EndableStream*, std::string> streams_ ABSL_GUARDED_BY(mu_);
+  // Every token revoked while this server runs (32-byte hashes; the authenticator refuses
+  // them on their next call too).
+  absl::flat_hash_set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
 };
 
 struct LeadStreamContext {
