@@ -3,30 +3,36 @@
 #include <utility>
 #include <vector>
 
+#include "server/domain/status_macros.h"
+
 namespace intake::api {
 
 absl::StatusOr<std::shared_ptr<const ResponseFiguresCache::Snapshot>>
 ResponseFiguresCache::Compute() {
   const absl::Time now = clock_.Now();
-  absl::StatusOr<std::vector<store::LeadTimes>> leads = store_.LeadTimesSince(now - policy_.window);
-  if (!leads.ok()) return leads.status();
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->computed = now;
-  absl::flat_hash_map<std::string, std::vector<ResponseSample>> samples;
+  // Each provider's counts and samples: one look-up per lead.
+  struct Gathered {
+    ProviderFigures counts;
+    std::vector<ResponseSample> samples;
+  };
+  absl::flat_hash_map<std::string, Gathered> gathered;
   std::vector<ResponseSample> all;
-  for (const store::LeadTimes& lead : *leads) {
-    if (lead.provider_id.empty()) continue;  // Unassigned: nobody's response to measure.
-    const ResponseSample sample{lead.create_time, lead.first_contact_time};
-    samples[lead.provider_id].push_back(sample);
-    all.push_back(sample);
-    ProviderFigures& p = snapshot->providers[lead.provider_id];
-    ++p.assigned;
-    if (lead.acknowledge_time) ++p.acknowledged;
-    if (lead.first_contact_time) ++p.contacted;
-  }
-  for (auto& [provider_id, provider_samples] : samples) {
-    snapshot->providers[provider_id].figures =
-        ComputeResponseFigures(provider_samples, policy_, now);
+  INTAKE_RETURN_IF_ERROR(
+      store_.ForEachLeadSince(now - policy_.window, [&](const store::LeadTimes& lead) {
+        if (lead.provider_id.empty()) return;  // Unassigned: nobody's response to measure.
+        Gathered& provider = gathered[lead.provider_id];
+        const ResponseSample sample{lead.create_time, lead.first_contact_time};
+        provider.samples.push_back(sample);
+        all.push_back(sample);
+        ++provider.counts.assigned;
+        if (lead.acknowledge_time) ++provider.counts.acknowledged;
+        if (lead.first_contact_time) ++provider.counts.contacted;
+      }));
+  for (auto& [provider_id, provider] : gathered) {
+    provider.counts.figures = ComputeResponseFigures(provider.samples, policy_, now);
+    snapshot->providers.emplace(provider_id, provider.counts);
   }
   snapshot->general = ComputeResponseFigures(all, policy_, now);
   snapshot->no_leads = ComputeResponseFigures({}, policy_, now);

@@ -314,19 +314,23 @@ absl::StatusOr<Lead> Store::ReassignLead(const std::string& lead_id,
   return result;
 }
 
-absl::StatusOr<std::vector<LeadTimes>> Store::LeadTimesSince(absl::Time since) {
-  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<std::vector<LeadTimes>> {
+absl::Status Store::ForEachLeadSince(absl::Time since,
+                                     absl::FunctionRef<void(const LeadTimes&)> visit) {
+  return readers_.With([&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement query(db,
-                            "SELECT provider_id, target, create_time_us, acknowledge_time_us, "
-                            "first_contact_time_us FROM leads WHERE create_time_us >= ?");
+                            "SELECT provider_id, create_time_us, acknowledge_time_us, "
+                            "first_contact_time_us FROM leads WHERE create_time_us >= ? "
+                            "ORDER BY create_time_us");
     query.bind(1, ToMicros(since));
-    std::vector<LeadTimes> out;
+    LeadTimes lead;
     while (query.executeStep()) {
-      out.push_back(LeadTimes{Text(query.getColumn(0)), query.getColumn(1).getString(),
-                              FromMicros(query.getColumn(2).getInt64()),
-                              OptionalTime(query.getColumn(3)), OptionalTime(query.getColumn(4))});
+      lead.provider_id = Text(query.getColumn(0));
+      lead.create_time = FromMicros(query.getColumn(1).getInt64());
+      lead.acknowledge_time = OptionalTime(query.getColumn(2));
+      lead.first_contact_time = OptionalTime(query.getColumn(3));
+      visit(lead);
     }
-    return out;
+    return absl::OkStatus();
   });
 }
 

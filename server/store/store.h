@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/domain/clock.h"
@@ -66,8 +68,7 @@ struct LeadEvidence {
 
 // A lead's timestamps, for response figures.
 struct LeadTimes {
-  std::string provider_id;
-  std::string listing_id;
+  std::string provider_id;  // Empty while unassigned.
   absl::Time create_time;
   std::optional<absl::Time> acknowledge_time;
   std::optional<absl::Time> first_contact_time;
@@ -181,8 +182,10 @@ class Store {
   // kFailedPrecondition for an OPTED_OUT or ERASED lead.
   absl::StatusOr<Lead> ReassignLead(const std::string& lead_id, const std::string& provider_id);
 
-  // Timestamps of every lead created at or after `since`, for response figures.
-  absl::StatusOr<std::vector<LeadTimes>> LeadTimesSince(absl::Time since);
+  // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
+  // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
+  // read connection is held, so it must be quick and must not call the store.
+  absl::Status ForEachLeadSince(absl::Time since, absl::FunctionRef<void(const LeadTimes&)> visit);
   // The persistent counters (submissions, leads, duplicates_merged, bot_submissions).
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters();
   // When the database was created: the counters count from then.
