@@ -79,9 +79,10 @@ void GroupCommitWriter::MaybeCheckpoint() {
   int copied = 0;
   const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                            &wal_frames, &copied);
+  // The WAL keeps every commit safe meanwhile; the next batch tries again.
+  if (rc == SQLITE_BUSY) return;  // Another connection is checkpointing.
   if (rc != SQLITE_OK) {
-    // The WAL keeps every commit safe meanwhile; the next batch tries again. Logged once
-    // per run of failures: SQLite's messages name no data.
+    // Logged once per run of failures; SQLite's messages name no data.
     if (!checkpoint_failed_) {
       std::cerr << "intaked: checkpointing the WAL failed: " << sqlite3_errstr(rc) << "\n";
     }
