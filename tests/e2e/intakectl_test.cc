@@ -186,6 +186,25 @@ CtlResult RunCtl(std::vector<std::string> args, const CtlOptions& options = {}) 
 // Nothing listens on port 1.
 const std::vector<std::string> kUnreachable = {"--addr=127.0.0.1:1", "--timeout=2s"};
 
+// Every command that calls AdminService with the admin token.
+const std::vector<std::vector<std::string>> kAdminCommands = {
+    {"providers", "create", "--id=acme", "--name=Acme"},
+    {"providers", "get", "--id=acme"},
+    {"providers", "list"},
+    {"providers", "update", "--id=acme", "--daily_cap=3"},
+    {"providers", "pause", "--id=acme"},
+    {"providers", "resume", "--id=acme"},
+    {"tokens", "issue", "--provider=acme"},
+    {"tokens", "revoke", "--token_id=tok-1"},
+    {"listings", "create", "--id=l1", "--provider=acme", "--name=L", "--region=FL"},
+    {"listings", "list"},
+    {"leads", "list"},
+    {"leads", "get", "--lead=lead-1"},
+    {"leads", "reassign", "--lead=lead-1", "--provider=acme"},
+    {"leads", "tail"},
+    {"stats"},
+};
+
 class IntakectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -380,30 +399,17 @@ TEST(IntakectlHelpTest, HoursRoundTrip) {
 // ---- Connection and exit codes per failure class ----
 
 TEST_F(IntakectlTest, EveryCommandExitsThreeWhenTheServerIsUnreachable) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"providers", "create", "--id=acme", "--name=Acme"},
-           {"providers", "get", "--id=acme"},
-           {"providers", "list"},
-           {"providers", "update", "--id=acme", "--daily_cap=3"},
-           {"providers", "pause", "--id=acme"},
-           {"providers", "resume", "--id=acme"},
-           {"tokens", "issue", "--provider=acme"},
-           {"tokens", "revoke", "--token_id=tok-1"},
-           {"listings", "create", "--id=l1", "--provider=acme", "--name=L", "--region=FL"},
-           {"listings", "list"},
-           {"leads", "list"},
-           {"leads", "get", "--lead=lead-1"},
-           {"leads", "reassign", "--lead=lead-1", "--provider=acme"},
-           {"leads", "tail"},
-           {"leads", "ack", "--lead=lead-1"},
-           {"leads", "contact", "--lead=lead-1", "--outcome=reached"},
-           {"submit", "--phone=2127365000", "--consent_text=ok"},
-           {"stats"},
-           {"health"},
-           {"optout", "--phone=2127365000"},
-           {"erase", "--phone=2127365000", "--yes"},
-           {"purge", "--older_than=30d", "--yes"},
-       }) {
+  std::vector<std::vector<std::string>> commands = kAdminCommands;
+  commands.insert(commands.end(), {
+                                      {"leads", "ack", "--lead=lead-1"},
+                                      {"leads", "contact", "--lead=lead-1", "--outcome=reached"},
+                                      {"submit", "--phone=2127365000", "--consent_text=ok"},
+                                      {"health"},
+                                      {"optout", "--phone=2127365000"},
+                                      {"erase", "--phone=2127365000", "--yes"},
+                                      {"purge", "--older_than=30d", "--yes"},
+                                  });
+  for (const std::vector<std::string>& args : commands) {
     std::vector<std::string> full = args;
     full.insert(full.end(), kUnreachable.begin(), kUnreachable.end());
     full.push_back("--token_file=" + token_file_);
@@ -416,23 +422,7 @@ TEST_F(IntakectlTest, EveryCommandExitsThreeWhenTheServerIsUnreachable) {
 TEST_F(IntakectlTest, AWrongTokenExitsFour) {
   const std::string wrong = scratch_.File("wrong.token");
   WriteFile(wrong, "not-the-token\n");
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"providers", "create", "--id=acme", "--name=Acme"},
-           {"providers", "get", "--id=acme"},
-           {"providers", "list"},
-           {"providers", "update", "--id=acme", "--daily_cap=3"},
-           {"providers", "pause", "--id=acme"},
-           {"providers", "resume", "--id=acme"},
-           {"tokens", "issue", "--provider=acme"},
-           {"tokens", "revoke", "--token_id=tok-1"},
-           {"listings", "create", "--id=l1", "--provider=acme", "--name=L", "--region=FL"},
-           {"listings", "list"},
-           {"leads", "list"},
-           {"leads", "get", "--lead=lead-1"},
-           {"leads", "reassign", "--lead=lead-1", "--provider=acme"},
-           {"leads", "tail"},
-           {"stats"},
-       }) {
+  for (const std::vector<std::string>& args : kAdminCommands) {
     std::vector<std::string> full = args;
     full.push_back("--addr=" + server_->admin_address());
     full.push_back("--token_file=" + wrong);
