@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/client_context.h"
@@ -104,6 +105,44 @@ TEST_F(ServerTest, AdminListenerServesReflectionOfTheWholeApi) {
                            "intake.v1.AdminService", "grpc.health.v1.Health"}) {
     EXPECT_EQ(names.count(name), 1u) << name;
   }
+}
+
+// Reflection describes every service it lists (gRPC's health service included, whose
+// descriptor gRPC itself does not carry): what grpcurl describe and buf curl need.
+TEST_F(ServerTest, AdminListenerReflectionDescribesEveryServiceItLists) {
+  using grpc::reflection::v1alpha::ServerReflection;
+  using grpc::reflection::v1alpha::ServerReflectionRequest;
+  using grpc::reflection::v1alpha::ServerReflectionResponse;
+  grpc::StatusCode code;
+  const std::set<std::string> names = ListServices(server_->AdminChannel(), &code);
+  ASSERT_EQ(code, grpc::StatusCode::OK);
+  ASSERT_EQ(names.count("grpc.health.v1.Health"), 1u);
+
+  auto context = ContextWithDeadline();
+  auto stream =
+      ServerReflection::NewStub(server_->AdminChannel())->ServerReflectionInfo(context.get());
+  for (const std::string& name : names) {
+    ServerReflectionRequest request;
+    request.set_file_containing_symbol(name);
+    ASSERT_TRUE(stream->Write(request));
+    ServerReflectionResponse response;
+    ASSERT_TRUE(stream->Read(&response));
+    EXPECT_FALSE(response.has_error_response())
+        << name << ": " << response.error_response().error_message();
+    // The file with the service comes with its imports (and, with gRPC 1.51, the files sent
+    // earlier on the same stream).
+    bool found = false;
+    for (const std::string& bytes : response.file_descriptor_response().file_descriptor_proto()) {
+      google::protobuf::FileDescriptorProto file;
+      ASSERT_TRUE(file.ParseFromString(bytes));
+      for (const auto& service : file.service()) {
+        found = found || absl::StrCat(file.package(), ".", service.name()) == name;
+      }
+    }
+    EXPECT_TRUE(found) << name << " is not described";
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST_F(ServerTest, PublicListenerHasNoReflection) {
