@@ -3,7 +3,8 @@
 SHELL := /bin/bash
 export INTAKE_TOOLS_DIR ?= $(HOME)/.cache/intake-tools
 BUF := $(INTAKE_TOOLS_DIR)/node_modules/.bin/buf
-CMAKE_ARGS := -DINTAKE_GOOGLEAPIS_DIR=$(INTAKE_TOOLS_DIR)/node_modules/google-proto-files
+CMAKE_ARGS := -DINTAKE_GOOGLEAPIS_DIR=$(INTAKE_TOOLS_DIR)/node_modules/google-proto-files \
+  -DINTAKE_BUF=$(BUF)
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 

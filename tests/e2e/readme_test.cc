@@ -1,12 +1,13 @@
-// The README's walkthrough, run verbatim against a real intaked, so the README cannot drift
-// from the code. The walkthrough's ```sh blocks run in order in one bash script from a
-// scratch directory that holds the server's ./var and build/bin/intakectl; a block after
+// The README's walkthrough and buf curl recipes, run verbatim against a real intaked, so the
+// README cannot drift from the code. A section's ```sh blocks run in order in one bash script
+// from a scratch directory that holds the server's ./var and build/bin/intakectl; a block after
 // `<!-- readme-test: server -->` is the server (the test starts its own on port 0), and a
 // block after `<!-- readme-test: background -->` runs in the background (another terminal).
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,13 +34,13 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
-// The ```sh blocks of the "## Walkthrough" section, with the marker before each.
-std::vector<Block> WalkthroughBlocks(const std::string& readme) {
+// The ```sh blocks of the README section headed `heading`, with the marker before each.
+std::vector<Block> SectionBlocks(const std::string& readme, absl::string_view heading) {
   std::vector<Block> blocks;
   bool in_section = false, in_block = false;
   std::string marker;
   for (absl::string_view line : absl::StrSplit(readme, '\n')) {
-    if (absl::StartsWith(line, "## ")) in_section = line == "## Walkthrough";
+    if (absl::StartsWith(line, "## ")) in_section = line == heading;
     if (!in_section) continue;
     if (in_block) {
       if (line == "```") {
@@ -58,52 +59,118 @@ std::vector<Block> WalkthroughBlocks(const std::string& readme) {
   return blocks;
 }
 
+std::vector<Block> ReadmeSection(absl::string_view heading) {
+  return SectionBlocks(ReadFile(std::string(INTAKE_SOURCE_DIR) + "/README.md"), heading);
+}
+
+// A scratch directory laid out as a reader's checkout: the server's data in ./var and
+// build/bin/intakectl, with a real intaked on port 0 serving ./var.
+class Checkout {
+ public:
+  Checkout() {
+    server_ = IntakedProcess::Start({}, dir_.File("var"));
+    std::filesystem::create_directories(dir_.File("build/bin"));
+    std::filesystem::create_symlink(INTAKECTL_PATH, dir_.File("build/bin/intakectl"));
+  }
+
+  bool ok() const { return server_ != nullptr; }
+  std::string File(const std::string& name) const { return dir_.File(name); }
+
+  // Runs `blocks` in order as one bash script in the checkout, as a person would type them,
+  // each background block (another terminal) in its own process group as $BACKGROUND<n> with
+  // its output in background<n>.out, then `epilogue`. intakectl finds intaked through
+  // INTAKE_ADDR and INTAKE_PUBLIC_ADDR. Returns the script's exit status.
+  int Run(const std::vector<Block>& blocks, const std::string& epilogue) {
+    script_ = "set -euo pipefail\nset -m\n";
+    int background = 0;
+    for (const Block& block : blocks) {
+      if (block.marker == "background") {
+        absl::StrAppend(&script_, "(\n", block.script, ") >background", background,
+                        ".out 2>&1 &\nBACKGROUND", background, "=$!\n");
+        ++background;
+      } else {
+        EXPECT_EQ(block.marker, "") << "unknown marker";
+        absl::StrAppend(&script_, block.script);
+      }
+    }
+    absl::StrAppend(&script_, epilogue);
+    {
+      std::ofstream out(dir_.File("readme.sh"));
+      out << script_;
+    }
+    const std::string command =
+        absl::StrCat("cd '", dir_.path(), "' && INTAKE_ADDR=", server_->admin_address(),
+                     " INTAKE_PUBLIC_ADDR=", server_->listen_address(),
+                     " timeout 60 bash readme.sh >readme.out 2>&1");
+    return std::system(command.c_str());
+  }
+
+  // The script and what it printed, for failure messages.
+  std::string Transcript() const {
+    return absl::StrCat(script_, "\n--- output ---\n", ReadFile(dir_.File("readme.out")));
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<IntakedProcess> server_;
+  std::string script_;
+};
+
+bool Succeeded(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
 TEST(ReadmeTest, TheWalkthroughWorksVerbatim) {
-  const std::vector<Block> blocks =
-      WalkthroughBlocks(ReadFile(std::string(INTAKE_SOURCE_DIR) + "/README.md"));
+  std::vector<Block> blocks = ReadmeSection("## Walkthrough");
   ASSERT_GE(blocks.size(), 4u) << "the README lost its walkthrough";
   ASSERT_EQ(blocks[0].marker, "server");
   EXPECT_EQ(blocks[0].script, "make run\n");
+  blocks.erase(blocks.begin());  // The test's own intaked is the server.
 
-  TempDir dir;
-  auto server = IntakedProcess::Start({}, dir.File("var"));
-  ASSERT_NE(server, nullptr);
-  std::filesystem::create_directories(dir.File("build/bin"));
-  std::filesystem::create_symlink(INTAKECTL_PATH, dir.File("build/bin/intakectl"));
-
-  // One script, as a person would type it in terminals 2 and 3.
-  std::string script = "set -euo pipefail\n";
-  int background = 0;
-  for (size_t i = 1; i < blocks.size(); ++i) {
-    if (blocks[i].marker == "background") {
-      absl::StrAppend(&script, "(\n", blocks[i].script, ") >background", background,
-                      ".out 2>&1 &\nBACKGROUND", background, "=$!\n");
-      ++background;
-    } else {
-      ASSERT_EQ(blocks[i].marker, "") << "unknown marker";
-      absl::StrAppend(&script, blocks[i].script);
-    }
-  }
-  for (int b = 0; b < background; ++b) absl::StrAppend(&script, "wait $BACKGROUND", b, "\n");
-  {
-    std::ofstream out(dir.File("walkthrough.sh"));
-    out << script;
-  }
-  const std::string command =
-      absl::StrCat("cd '", dir.path(), "' && INTAKE_ADDR=", server->admin_address(),
-                   " INTAKE_PUBLIC_ADDR=", server->listen_address(),
-                   " timeout 60 bash walkthrough.sh >walkthrough.out 2>&1");
-  const int status = std::system(command.c_str());
-  const std::string output = ReadFile(dir.File("walkthrough.out"));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the walkthrough failed:\n"
-                                                             << script << "\n--- output ---\n"
-                                                             << output;
+  Checkout checkout;
+  ASSERT_TRUE(checkout.ok());
+  // Terminals 2 and 3; the tail in terminal 3 ends by itself after the first lead.
+  ASSERT_TRUE(Succeeded(checkout.Run(blocks, "wait $BACKGROUND0\n"))) << "the walkthrough failed:\n"
+                                                                      << checkout.Transcript();
 
   // Terminal 3 saw the lead arrive, and the figures show the recorded response.
-  const std::string tail = ReadFile(dir.File("background0.out"));
+  const std::string output = ReadFile(checkout.File("readme.out"));
+  const std::string tail = ReadFile(checkout.File("background0.out"));
   EXPECT_TRUE(absl::StrContains(tail, "sunrise-miami")) << tail;
   EXPECT_TRUE(absl::StrContains(output, "sunrise")) << output;
   EXPECT_TRUE(absl::StrContains(output, "100%")) << "response rate after the call:\n" << output;
+}
+
+// buf curl through server reflection: services and methods listed, health checked, an
+// AdminService call made from JSON, and WatchLeads followed until a lead arrives.
+TEST(ReadmeTest, TheBufCurlRecipesWorkVerbatim) {
+  const std::vector<Block> blocks = ReadmeSection("## Calling intaked with buf curl");
+  ASSERT_GE(blocks.size(), 5u) << "the README lost its buf curl recipes";
+  ASSERT_EQ(blocks.back().marker, "background") << "the last recipe follows WatchLeads";
+
+  Checkout checkout;
+  ASSERT_TRUE(checkout.ok());
+  // The test's part: the pinned buf on PATH whatever INTAKE_TOOLS_DIR is; a lead for the
+  // provider the recipes created, which the stream in the background must show; then stop it.
+  const std::string epilogue = absl::StrCat(
+      "build/bin/intakectl submit --phone='(305) 736-5000' --region=FL --consent_text='I agree.'\n",
+      "timeout 30 bash -c 'until grep -q LEAD_EVENT_TYPE_ASSIGNED background0.out; do ",
+      "sleep 0.1; done'\n", "kill -- -$BACKGROUND0\n");
+  std::vector<Block> with_buf = blocks;
+  with_buf.insert(
+      with_buf.begin(),
+      {"", absl::StrCat("export PATH=\"", std::filesystem::path(BUF_PATH).parent_path().string(),
+                        ":$PATH\"\n")});
+  ASSERT_TRUE(Succeeded(checkout.Run(with_buf, epilogue))) << "the recipes failed:\n"
+                                                           << checkout.Transcript();
+
+  const std::string output = ReadFile(checkout.File("readme.out"));
+  for (const char* expected :
+       {"intake.v1.AdminService\n", "grpc.health.v1.Health\n", "grpc.health.v1.Health/Check\n",
+        "intake.v1.ProviderService/SubscribeLeads\n", R"("status": "SERVING")",
+        R"("providerId": "harbor")"}) {
+    EXPECT_TRUE(absl::StrContains(output, expected)) << expected << " in:\n" << output;
+  }
+  const std::string stream = ReadFile(checkout.File("background0.out"));
+  EXPECT_TRUE(absl::StrContains(stream, R"("providerId": "harbor")")) << stream;
 }
 
 }  // namespace
