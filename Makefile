@@ -5,31 +5,52 @@ export INTAKE_TOOLS_DIR ?= $(HOME)/.cache/intake-tools
 BUF := $(INTAKE_TOOLS_DIR)/node_modules/.bin/buf
 CMAKE_ARGS := -DINTAKE_GOOGLEAPIS_DIR=$(INTAKE_TOOLS_DIR)/node_modules/google-proto-files \
   -DINTAKE_BUF=$(BUF)
+WEB := client/web
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 
-.PHONY: all deps build run bench test test-default test-asan lint-proto check-format tidy format clean
+.PHONY: all deps configure build run bench bench-web test test-default test-asan lint-proto \
+	check-format check-web tidy format clean web-deps web-generate screenshots
 
 all: build
 
 deps:
 	@./deploy/install-deps.sh
 
-build: deps
+configure: deps
 	cmake --preset default $(CMAKE_ARGS) >/dev/null
+
+build: configure
 	cmake --build --preset default
 
+# intaked and the web gateway (intake-web) together; both addresses are printed, Ctrl-C stops
+# both. WEB_LISTEN moves the gateway (default 127.0.0.1:8080).
 run: build
-	./build/bin/intaked --data_dir=$(DATA_DIR)
+	DATA_DIR=$(DATA_DIR) ./deploy/run-local.sh
+
+# client/web's pinned npm packages (npm ci from its package-lock.json).
+web-deps: configure
+	cmake --build --preset default --target intake_web_node_modules
+
+# The TypeScript generated from proto/ (and google/rpc) into client/web/gen/, for the web side
+# and for other TypeScript clients of the API.
+web-generate: configure
+	cmake --build --preset default --target intake_web_generate
 
 # The performance budget's measurement (DESIGN.md): starts its own intaked on a temporary data
 # directory and prints one JSON object. More flags: make bench BENCH_ARGS='--duration=30s'.
 bench: build
 	./build/bin/intake-bench $(BENCH_ARGS)
 
+# The gateway's cost: SubmitCallback latency through intake-web against direct gRPC in the
+# same run, and intake-web's memory with 1,000 open dashboard streams. One JSON object.
+bench-web: build
+	INTAKED=build/bin/intaked INTAKE_WEB=build/bin/intake-web \
+	  node build/default/client/web/bench/gateway_bench.mjs $(BENCH_ARGS)
+
 # Everything CI checks: unit, store and end-to-end tests, buf lint, formatting, clang-tidy,
 # then the whole suite again under ASan + UBSan.
-test: deps lint-proto check-format test-default tidy test-asan
+test: deps lint-proto check-format test-default check-web tidy test-asan
 
 test-default: build
 	ctest --preset default
@@ -48,6 +69,20 @@ check-format:
 	if [ -n "$$bad" ]; then echo "clang-format would change:" $$bad "(run make format)"; exit 1; fi; \
 	echo "clang-format: clean"
 
+# The TypeScript: type checks (gateway and tests; browser code) and Prettier's formatting.
+check-web: build
+	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc -p tsconfig.browser.json
+	cd $(WEB) && node_modules/.bin/prettier --check --log-level=warn .
+	@echo "tsc, prettier: clean"
+
+# Screenshots of the callback page and the dashboard at phone and desktop widths: the browser
+# tests write them into the build tree; this refreshes the committed copies in docs/.
+screenshots: build
+	rm -rf build/default/client/web/screenshots
+	ctest --preset default -R '^web_browser_test$$'
+	mkdir -p docs/screenshots
+	cp build/default/client/web/screenshots/*.png docs/screenshots/
+
 # clang-tidy over Intake's own sources (never generated code), warnings as errors.
 tidy: build
 	$(SOURCES) | grep -v '\.h$$' | xargs -P 2 -n 4 clang-tidy -p build/default --quiet \
@@ -56,6 +91,7 @@ tidy: build
 
 format:
 	$(SOURCES) | xargs clang-format -i
+	cd $(WEB) && node_modules/.bin/prettier --write --log-level=warn .
 
 clean:
 	rm -rf build

@@ -14,6 +14,10 @@ debian_packages=(
   libsqlitecpp-dev libsqlite3-dev sqlite3
   libphonenumber-dev libsodium-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
+  # The web side's browser tests: Debian's chromium driven by playwright-core (no downloaded
+  # browser), a throwaway TLS certificate from openssl, setpriv (util-linux) to tie test
+  # processes to the test.
+  chromium openssl util-linux
 )
 
 # Exact versions: a new release must be a reviewed change, never a surprise in CI.
@@ -34,6 +38,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# client/web's pinned packages (Connect 2.1, protoc-gen-es 2.13) need Node.js 20 or newer;
+# Debian 12's own nodejs is 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "install-deps: Node.js $(node --version) is too old: client/web needs Node.js 20 or newer" >&2
+  exit 1
 fi
 
 stamp="$tools_dir/.installed"
