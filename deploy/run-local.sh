@@ -13,12 +13,19 @@ ports_file="$data_dir/ports.json"
 rm -f "$ports_file"
 
 pids=()
-stop() {
+# Ctrl-C reaches intaked and intake-web from the terminal (one process group), and each drains
+# on its own: only wait. Otherwise (SIGTERM, or one of them ended) stop the other.
+on_interrupt() {
   trap - INT TERM EXIT
-  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
   wait
 }
-trap stop INT TERM EXIT
+stop() {
+  trap - INT TERM EXIT
+  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null
+  wait
+}
+trap on_interrupt INT
+trap stop TERM EXIT
 
 ./build/bin/intaked --data_dir="$data_dir" --ports_file="$ports_file" &
 pids+=($!)

@@ -53,9 +53,9 @@ function uniquePhone(): string {
   return `(305) ${700 + Math.floor(n / 10000)}-${String(n % 10000).padStart(4, "0")}`;
 }
 
-function submission() {
+function submission(listingId = "bench-listing") {
   return {
-    listingId: "bench-listing",
+    listingId,
     caller: { name: "Bench", phone: uniquePhone(), region: "FL" },
     consent: { granted: true, text: "I agree to be called back." },
   };
@@ -70,6 +70,14 @@ try {
     listingId: "bench-listing",
     providerId: "bench",
     displayName: "Bench",
+    region: "FL",
+  });
+  // The dashboards' provider, with no other leads: each stream replays one event, then idles.
+  await admin.createProvider({ providerId: "dash", displayName: "Dashboards" });
+  await admin.createListing({
+    listingId: "dash-listing",
+    providerId: "dash",
+    displayName: "Dash",
     region: "FL",
   });
 
@@ -106,8 +114,9 @@ try {
   // 2. Memory with STREAMS dashboard streams, one token and one connection each.
   const tokens: string[] = [];
   for (let i = 0; i < STREAMS; i++)
-    tokens.push((await admin.issueProviderToken({ providerId: "bench" })).token);
-  await direct.submitCallback(submission()); // every stream replays it: that is how we know it is open
+    tokens.push((await admin.issueProviderToken({ providerId: "dash" })).token);
+  // Each stream replays this lead: then it is open.
+  await direct.submitCallback(submission("dash-listing"));
   const gatewayPid = gateway.pid;
   const rssBefore = rssKiB(gatewayPid);
   const intakedRssBefore = rssKiB(intaked.pid);
@@ -159,7 +168,7 @@ try {
 
   expectArrivals = true;
   sentAt = performance.now();
-  await direct.submitCallback(submission());
+  await direct.submitCallback(submission("dash-listing"));
   while (arrivals.length < STREAMS) await new Promise((r) => setTimeout(r, 5));
   const fanOut = summary(arrivals);
   controller.abort();
