@@ -18,6 +18,8 @@ debian_packages=(
   # browser), a throwaway TLS certificate from openssl, setpriv (util-linux) to tie test
   # processes to the test.
   chromium openssl util-linux
+  # PostgreSQL mode: libpq, and the server the tests start privately.
+  libpq-dev postgresql-15
 )
 
 # Exact versions: a new release must be a reviewed change, never a surprise in CI.
@@ -37,6 +39,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
+  # PostgreSQL's tests start private servers of their own (tests/testing/pg_server.h) as the
+  # `postgres` account that postgresql-common creates; the system-wide cluster the package
+  # would otherwise create and start is not needed.
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+      postgresql-common >/dev/null
+    "${sudo_cmd[@]}" sed -i 's/^#\?create_main_cluster *=.*/create_main_cluster = false/' \
+      /etc/postgresql-common/createcluster.conf
+  fi
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

@@ -1,0 +1,298 @@
+#include "server/store/postgres/connection.h"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace intake::store::postgres {
+namespace {
+
+struct Condition {
+  const char* sqlstate;
+  const char* name;
+};
+
+// The conditions Intake meets in practice, named as PostgreSQL's appendix A does.
+constexpr Condition kConditions[] = {
+    {"08000", "connection_exception"},
+    {"08003", "connection_does_not_exist"},
+    {"08006", "connection_failure"},
+    {"22001", "string_data_right_truncation"},
+    {"22P02", "invalid_text_representation"},
+    {"23502", "not_null_violation"},
+    {"23503", "foreign_key_violation"},
+    {"23505", "unique_violation"},
+    {"23514", "check_violation"},
+    {"25006", "read_only_sql_transaction"},
+    {"25P02", "in_failed_sql_transaction"},
+    {"25P03", "idle_in_transaction_session_timeout"},
+    {"40001", "serialization_failure"},
+    {"40P01", "deadlock_detected"},
+    {"42501", "insufficient_privilege"},
+    {"42601", "syntax_error"},
+    {"42P01", "undefined_table"},
+    {"42P07", "duplicate_table"},
+    {"42703", "undefined_column"},
+    {"53100", "disk_full"},
+    {"53200", "out_of_memory"},
+    {"53300", "too_many_connections"},
+    {"55P03", "lock_not_available"},
+    {"57014", "query_canceled"},
+    {"57P01", "admin_shutdown"},
+    {"57P02", "crash_shutdown"},
+    {"57P03", "cannot_connect_now"},
+    {"58030", "io_error"},
+};
+
+absl::StatusCode CodeFor(absl::string_view sqlstate) {
+  const absl::string_view cls = sqlstate.substr(0, 2);
+  if (cls == "08" || cls == "53" || cls == "58" || absl::StartsWith(sqlstate, "57P") ||
+      sqlstate == "57014" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
+      sqlstate == "25006") {
+    // 25006: a read-only server, which is what a failed-over primary turns into; another
+    // connection (libpq's target_session_attrs=read-write) finds the new one.
+    return absl::StatusCode::kUnavailable;
+  }
+  if (sqlstate == "23505") return absl::StatusCode::kAlreadyExists;
+  if (cls == "23" || sqlstate == "42501" || sqlstate == "42P07") {
+    return absl::StatusCode::kFailedPrecondition;
+  }
+  return absl::StatusCode::kInternal;
+}
+
+// The first line of a libpq message (its own, never the server's: see PgError).
+std::string FirstLine(const char* message) {
+  absl::string_view text = message == nullptr ? "" : message;
+  text = text.substr(0, text.find('\n'));
+  return std::string(absl::StripAsciiWhitespace(text));
+}
+
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "intaked: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+Result::Result(PGresult* result) : result_(result) {}
+
+Result::~Result() { PQclear(result_); }
+
+Result& Result::operator=(Result&& other) noexcept {
+  if (this != &other) {
+    PQclear(result_);
+    result_ = other.result_;
+    other.result_ = nullptr;
+  }
+  return *this;
+}
+
+int Result::rows() const { return result_ == nullptr ? 0 : PQntuples(result_); }
+
+int Result::columns() const { return result_ == nullptr ? 0 : PQnfields(result_); }
+
+int64_t Result::affected_rows() const {
+  int64_t n = 0;
+  return result_ != nullptr && absl::SimpleAtoi(PQcmdTuples(result_), &n) ? n : 0;
+}
+
+bool Result::IsNull(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+
+absl::string_view Result::Text(int row, int column) const {
+  return absl::string_view(PQgetvalue(result_, row, column),
+                           static_cast<size_t>(PQgetlength(result_, row, column)));
+}
+
+int64_t Result::Int64(int row, int column) const {
+  if (IsNull(row, column)) return 0;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(Text(row, column), &value)) Die("Result::Int64 on a non-integer column");
+  return value;
+}
+
+std::string Result::Bytes(int row, int column) const {
+  absl::string_view text = Text(row, column);
+  if (IsNull(row, column)) return "";
+  if (!absl::ConsumePrefix(&text, "\\x")) Die("Result::Bytes on a column that is not bytea");
+  return absl::HexStringToBytes(text);
+}
+
+absl::Status PgError(absl::string_view what, const PGresult* result, const PGconn* conn) {
+  const char* sqlstate = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  if (sqlstate == nullptr) {
+    // libpq's own failure (the connection is gone, or a protocol error): its message names
+    // no data.
+    const std::string message =
+        FirstLine(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn));
+    const bool lost = conn == nullptr || PQstatus(conn) != CONNECTION_OK;
+    return absl::Status(lost ? absl::StatusCode::kUnavailable : absl::StatusCode::kInternal,
+                        absl::StrCat(what, ": ", message.empty() ? "no response" : message));
+  }
+  std::string message = absl::StrCat(what, ": ");
+  for (const Condition& c : kConditions) {
+    if (absl::string_view(sqlstate) == c.sqlstate) absl::StrAppend(&message, c.name, " ");
+  }
+  absl::StrAppend(&message, "(SQLSTATE ", sqlstate, ")");
+  if (const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME)) {
+    absl::StrAppend(&message, " on constraint ", constraint);
+  } else if (const char* table = PQresultErrorField(result, PG_DIAG_TABLE_NAME)) {
+    absl::StrAppend(&message, " on table ", table);
+  }
+  return absl::Status(CodeFor(sqlstate), message);
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo,
+                                                             absl::string_view application_name) {
+  // Parsed first, so that a malformed string is refused without libpq's message, which
+  // quotes the part it could not read (perhaps a password).
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+  PQfreemem(parse_error);
+  if (parsed == nullptr) {
+    return absl::InvalidArgumentError("the database URI is malformed (see libpq's syntax)");
+  }
+  PQconninfoFree(parsed);
+  // Defaults first: the expanded conninfo overrides them.
+  const std::string app(application_name);
+  const char* const keywords[] = {"connect_timeout", "fallback_application_name", "dbname",
+                                  nullptr};
+  const char* const values[] = {"10", app.c_str(), conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return absl::UnavailableError("connecting to the database: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("connecting to the database: ", FirstLine(PQerrorMessage(conn))));
+    PQfinish(conn);
+    return status;
+  }
+  return std::unique_ptr<Connection>(new Connection(conn));
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+int Connection::backend_pid() const { return PQbackendPID(conn_); }
+
+int Connection::socket() const { return PQsocket(conn_); }
+
+absl::StatusOr<Result> Connection::Exec(absl::string_view sql, absl::Span<const Param> params) {
+  const Query query{std::string(sql), std::vector<Param>(params.begin(), params.end())};
+  absl::StatusOr<std::vector<Result>> results = ExecAll(absl::MakeConstSpan(&query, 1));
+  if (!results.ok()) return results.status();
+  return std::move(results->front());
+}
+
+absl::StatusOr<std::vector<Result>> Connection::ExecAll(absl::Span<const Query> queries) {
+  if (!ok()) return absl::UnavailableError("the database connection is lost");
+  if (PQenterPipelineMode(conn_) != 1) return PgError("entering pipeline mode", nullptr, conn_);
+  // Per query: whether a Parse of a new statement was sent before it, and its name.
+  std::vector<bool> parse_sent(queries.size(), false);
+  std::vector<std::string> names(queries.size());
+  absl::flat_hash_map<std::string, std::string> pending;  // Parsed in this pipeline.
+  bool sent = true;
+  for (size_t i = 0; i < queries.size() && sent; ++i) {
+    const Query& q = queries[i];
+    if (auto it = prepared_.find(q.sql); it != prepared_.end()) {
+      names[i] = it->second;
+    } else if (auto p = pending.find(q.sql); p != pending.end()) {
+      names[i] = p->second;
+    } else {
+      names[i] = absl::StrCat("s", prepared_.size() + pending.size() + 1);
+      pending.emplace(q.sql, names[i]);
+      parse_sent[i] = true;
+      sent = PQsendPrepare(conn_, names[i].c_str(), q.sql.c_str(), 0, nullptr) == 1;
+    }
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    for (const Param& p : q.params) {
+      values.push_back(p.is_null() ? nullptr : p.value().data());
+      lengths.push_back(static_cast<int>(p.value().size()));
+      formats.push_back(p.is_binary() ? 1 : 0);
+    }
+    sent = sent && PQsendQueryPrepared(conn_, names[i].c_str(), static_cast<int>(values.size()),
+                                       values.data(), lengths.data(), formats.data(),
+                                       /*resultFormat=*/0) == 1;
+  }
+  if (!sent || PQpipelineSync(conn_) != 1) {
+    absl::Status status = PgError("sending statements", nullptr, conn_);
+    if (ok()) {
+      // Drain what was queued; the connection is unusable otherwise.
+      PQpipelineSync(conn_);
+      while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+    }
+    return status;
+  }
+
+  absl::Status failure;
+  std::vector<Result> results;
+  results.reserve(queries.size());
+  // Takes the next command's result and the NULL that ends it (none follows a lost
+  // connection's error).
+  const auto next = [this]() {
+    Result r(PQgetResult(conn_));
+    if (r.result_ != nullptr) PQclear(PQgetResult(conn_));
+    return r;
+  };
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (parse_sent[i]) {
+      Result parsed = next();
+      if (PQresultStatus(parsed.result_) == PGRES_COMMAND_OK) {
+        prepared_.emplace(queries[i].sql, names[i]);
+      } else if (failure.ok()) {
+        failure = PgError(absl::StrCat("preparing `", queries[i].sql.substr(0, 60), "`"),
+                          parsed.result_, conn_);
+      }
+    }
+    Result r = next();
+    const ExecStatusType rc = PQresultStatus(r.result_);
+    if (rc != PGRES_COMMAND_OK && rc != PGRES_TUPLES_OK && failure.ok()) {
+      failure =
+          PgError(absl::StrCat("running `", queries[i].sql.substr(0, 60), "`"), r.result_, conn_);
+    }
+    results.push_back(std::move(r));
+  }
+  // The sync point, which libpq does not follow with a NULL.
+  if (PGresult* sync = PQgetResult(conn_)) {
+    if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC && failure.ok()) {
+      failure = PgError("synchronising", sync, conn_);
+    }
+    PQclear(sync);
+  } else if (failure.ok()) {
+    failure = PgError("synchronising", nullptr, conn_);
+  }
+  if (PQexitPipelineMode(conn_) != 1 && failure.ok()) {
+    failure = PgError("leaving pipeline mode", nullptr, conn_);
+  }
+  if (!failure.ok()) return failure;
+  return results;
+}
+
+absl::Status Connection::ExecScript(absl::string_view sql) {
+  if (!ok()) return absl::UnavailableError("the database connection is lost");
+  Result result(PQexec(conn_, std::string(sql).c_str()));
+  const ExecStatusType rc = PQresultStatus(result.result_);
+  if (rc == PGRES_COMMAND_OK || rc == PGRES_TUPLES_OK) return absl::OkStatus();
+  return PgError("running a script", result.result_, conn_);
+}
+
+absl::StatusOr<std::vector<Notification>> Connection::TakeNotifications() {
+  if (PQconsumeInput(conn_) != 1) return PgError("reading notifications", nullptr, conn_);
+  std::vector<Notification> notifications;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    notifications.push_back(Notification{n->relname, n->extra, n->be_pid});
+    PQfreemem(n);
+  }
+  return notifications;
+}
+
+}  // namespace intake::store::postgres
