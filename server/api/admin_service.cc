@@ -274,8 +274,9 @@ ServerUnaryReactor* AdminServiceImpl::GetStats(CallbackServerContext* context,
       if (name == "leads") totals->set_leads(count);
       if (name == "duplicates_merged") totals->set_duplicates_merged(count);
       if (name == "bot_submissions") totals->set_bot_submissions(count);
+      if (name == "invalid_submissions") totals->set_invalid_submissions(count);
+      if (name == "rate_limited") totals->set_rate_limited(count);
     }
-    totals->set_invalid_submissions(counters_.invalid_submissions.load());
     ToProto(since, totals->mutable_count_start_time());
     INTAKE_ASSIGN_OR_RETURN(auto snapshot, figures_.Fresh());
     std::string after;

@@ -15,8 +15,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
   AdminServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams,
-                   ResponseFiguresCache* figures, const IntakeCounters* counters)
-      : gate_(*gate), store_(*store), streams_(streams), figures_(*figures), counters_(*counters) {}
+                   ResponseFiguresCache* figures)
+      : gate_(*gate), store_(*store), streams_(streams), figures_(*figures) {}
 
   grpc::ServerUnaryReactor* CreateProvider(grpc::CallbackServerContext* context,
                                            const v1::CreateProviderRequest* request,
@@ -62,7 +62,6 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   store::Store& store_;
   const LeadStreamContext streams_;
   ResponseFiguresCache& figures_;
-  const IntakeCounters& counters_;
 };
 
 }  // namespace intake::api

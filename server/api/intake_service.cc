@@ -8,6 +8,20 @@
 #include "server/domain/status_macros.h"
 
 namespace intake::api {
+namespace {
+
+// Finishes a refused SubmitCallback with `status`, counting it first: the one way a refusal
+// leaves this service. RESOURCE_EXHAUSTED here can only be the rate limit's (gRPC refuses an
+// oversized request before any handler runs).
+void Refuse(store::Store& store, grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  store::RefusedSubmission kind = store::RefusedSubmission::kOther;
+  if (absl::IsInvalidArgument(status)) kind = store::RefusedSubmission::kInvalid;
+  if (absl::IsResourceExhausted(status)) kind = store::RefusedSubmission::kRateLimited;
+  store.CountRefusedSubmission(kind);
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     grpc::CallbackServerContext* context, const v1::SubmitCallbackRequest* request,
@@ -17,8 +31,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
 
   Submission submission = FromProto(*request);
   if (FieldViolations violations = ValidateSubmission(submission, phones_); !violations.empty()) {
-    ++counters_.invalid_submissions;
-    reactor->Finish(ToGrpcStatus(BadRequest(violations)));
+    Refuse(store_, reactor, BadRequest(violations));
     return reactor;
   }
   const bool bot = IsBot(submission);
@@ -29,21 +42,21 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
       ToProto(*figures, response->mutable_typical_response());
     }
   }
-  store_.Submit(std::move(submission), bot,
-                [reactor, response](absl::StatusOr<SubmitResult> result) {
-                  if (!result.ok()) {
-                    // The store's only kInvalidArgument: a request_id reused for another
-                    // submission.
-                    reactor->Finish(ToGrpcStatus(
-                        absl::IsInvalidArgument(result.status())
-                            ? BadRequest({{"request_id", std::string(result.status().message())}})
-                            : result.status()));
-                    return;
-                  }
-                  // The same reply whatever the outcome: new lead, duplicate, bot or replay.
-                  response->set_submission_id(result->submission_id);
-                  reactor->Finish(grpc::Status::OK);
-                });
+  store_.Submit(
+      std::move(submission), bot, [this, reactor, response](absl::StatusOr<SubmitResult> result) {
+        if (!result.ok()) {
+          // The store's only kInvalidArgument: a request_id reused for another
+          // submission.
+          Refuse(store_, reactor,
+                 absl::IsInvalidArgument(result.status())
+                     ? BadRequest({{"request_id", std::string(result.status().message())}})
+                     : result.status());
+          return;
+        }
+        // The same reply whatever the outcome: new lead, duplicate, bot or replay.
+        response->set_submission_id(result->submission_id);
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 

@@ -2,9 +2,6 @@
 #ifndef INTAKE_SERVER_API_INTAKE_SERVICE_H_
 #define INTAKE_SERVER_API_INTAKE_SERVICE_H_
 
-#include <atomic>
-#include <cstdint>
-
 #include "intake/v1/intake_service.grpc.pb.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
@@ -13,20 +10,17 @@
 
 namespace intake::api {
 
-// Counts of what never reaches the store, for GetStats and metrics.
-struct IntakeCounters {
-  std::atomic<uint64_t> invalid_submissions{0};
-};
-
 class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
   // None is owned; all must outlive the service.
   IntakeServiceImpl(RpcGate* gate, store::Store* store, const PhoneNormalizer* phones,
-                    IntakeCounters* counters, ResponseFiguresCache* figures)
-      : gate_(*gate), store_(*store), phones_(*phones), counters_(*counters), figures_(*figures) {}
+                    ResponseFiguresCache* figures)
+      : gate_(*gate), store_(*store), phones_(*phones), figures_(*figures) {}
 
   // Validates on the gRPC thread (CPU only), then hands the submission to the store's group
   // commit and returns; the reply is sent from the writer thread once the lead is on disk.
+  // Every call that passes authentication counts in StatsTotals: accepted ones in the
+  // submit's own transaction, refused ones through Store::CountRefusedSubmission.
   grpc::ServerUnaryReactor* SubmitCallback(grpc::CallbackServerContext* context,
                                            const v1::SubmitCallbackRequest* request,
                                            v1::SubmitCallbackResponse* response) override;
@@ -38,7 +32,6 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
   RpcGate& gate_;
   store::Store& store_;
   const PhoneNormalizer& phones_;
-  IntakeCounters& counters_;
   ResponseFiguresCache& figures_;
 };
 

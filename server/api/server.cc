@@ -68,9 +68,9 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
       gate_(deps.auth, &executor_),
       figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
       stream_context_{deps.store, deps.hub, &executor_, &streams_, options.heartbeat_interval},
-      public_services_(&gate_, deps, &counters_, &figures_, stream_context_),
-      admin_services_(&gate_, deps, &counters_, &figures_, stream_context_),
-      admin_(&gate_, deps.store, stream_context_, &figures_, &counters_) {}
+      public_services_(&gate_, deps, &figures_, stream_context_),
+      admin_services_(&gate_, deps, &figures_, stream_context_),
+      admin_(&gate_, deps.store, stream_context_, &figures_) {}
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
                                                                   const ServerDeps& deps) {

@@ -73,16 +73,15 @@ class IntakeServer {
 
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
-    Services(RpcGate* gate, const ServerDeps& deps, IntakeCounters* counters,
-             ResponseFiguresCache* figures, const LeadStreamContext& streams)
-        : intake(gate, deps.store, deps.phones, counters, figures),
+    Services(RpcGate* gate, const ServerDeps& deps, ResponseFiguresCache* figures,
+             const LeadStreamContext& streams)
+        : intake(gate, deps.store, deps.phones, figures),
           provider(gate, deps.store, streams, figures) {}
     IntakeServiceImpl intake;
     ProviderServiceImpl provider;
   };
   BlockingExecutor executor_;
   RpcGate gate_;
-  IntakeCounters counters_;
   StreamRegistry streams_;
   ResponseFiguresCache figures_;
   const LeadStreamContext stream_context_;

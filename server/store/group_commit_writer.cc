@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "server/store/sqlite_status.h"
 
 namespace intake::store {
@@ -38,6 +39,18 @@ void GroupCommitWriter::Submit(Apply apply, Done done) {
   std::move(done)(absl::UnavailableError("the database writer has stopped"));
 }
 
+void GroupCommitWriter::SubmitLazy(Apply apply, Done done, absl::Duration max_delay) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      lazy_.push_back(Write{std::move(apply), std::move(done)});
+      lazy_deadline_ = std::min(lazy_deadline_, absl::Now() + max_delay);
+      return;
+    }
+  }
+  std::move(done)(absl::UnavailableError("the database writer has stopped"));
+}
+
 absl::Status GroupCommitWriter::Run(Apply apply) {
   absl::Notification finished;
   absl::Status result;
@@ -49,18 +62,37 @@ absl::Status GroupCommitWriter::Run(Apply apply) {
   return result;
 }
 
+bool GroupCommitWriter::AwaitBatch(std::deque<Write>* batch) {
+  while (!HasWorkOrStopping()) {
+    if (lazy_.empty()) {
+      mu_.Await(absl::Condition(this, &GroupCommitWriter::HasAnyWriteOrStopping));
+    } else if (absl::Now() >= lazy_deadline_ ||
+               !mu_.AwaitWithDeadline(absl::Condition(this, &GroupCommitWriter::HasWorkOrStopping),
+                                      lazy_deadline_)) {
+      break;  // The lazy writes waited long enough: they make a batch of their own.
+    }
+  }
+  if (pending_.empty() && lazy_.empty()) return false;  // Stopping, and everything is done.
+  const size_t n = std::min(pending_.size(), options_.max_batch);
+  for (size_t i = 0; i < n; ++i) {
+    batch->push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
+  // Lazy writes ride along with whatever commits next.
+  while (!lazy_.empty()) {
+    batch->push_back(std::move(lazy_.front()));
+    lazy_.pop_front();
+  }
+  lazy_deadline_ = absl::InfiniteFuture();
+  return true;
+}
+
 void GroupCommitWriter::Loop() {
   while (true) {
     std::deque<Write> batch;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &GroupCommitWriter::HasWorkOrStopping));
-      if (pending_.empty()) return;  // Stopping, and everything submitted is done.
-      const size_t n = std::min(pending_.size(), options_.max_batch);
-      for (size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(pending_.front()));
-        pending_.pop_front();
-      }
+      if (!AwaitBatch(&batch)) return;
     }
     CommitBatch(batch);
     MaybeCheckpoint();

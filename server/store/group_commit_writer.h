@@ -15,6 +15,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/store/statement_cache.h"
 
 namespace intake::store {
@@ -56,6 +57,13 @@ class GroupCommitWriter {
   // is stored. After the writer has stopped, `done` gets kUnavailable at once. Thread-safe.
   void Submit(Apply apply, Done done) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Queues a write that needs no commit of its own: it rides in the next batch that commits
+  // anyway, or, if no other write comes within `max_delay`, starts a batch then. For
+  // bookkeeping that may lag behind (counters of refused calls), never for a write someone
+  // waits on. The destructor still commits it. Failures reach `done` as with Submit. Never
+  // blocks on the database. Thread-safe.
+  void SubmitLazy(Apply apply, Done done, absl::Duration max_delay) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Prepared statements on the writer connection, for Apply functions to reuse. Writer thread
   // only (inside an Apply or AfterCommit); every statement is reset after each Apply.
   StatementCache& statements() { return statements_; }
@@ -73,6 +81,12 @@ class GroupCommitWriter {
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ || !pending_.empty();
   }
+  bool HasAnyWriteOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return HasWorkOrStopping() || !lazy_.empty();
+  }
+  // Waits until a batch is due: a write is pending, the oldest lazy write's deadline has
+  // passed, or the writer is stopping. Returns false if there is nothing left to do (stopping).
+  bool AwaitBatch(std::deque<Write>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
   // Applies and commits one batch, then reports each write's status.
   void CommitBatch(std::deque<Write>& batch);
@@ -89,6 +103,9 @@ class GroupCommitWriter {
 
   absl::Mutex mu_;
   std::deque<Write> pending_ ABSL_GUARDED_BY(mu_);
+  // Lazy writes, and when the earliest of them wants its batch at the latest.
+  std::deque<Write> lazy_ ABSL_GUARDED_BY(mu_);
+  absl::Time lazy_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread thread_;

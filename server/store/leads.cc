@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "server/domain/status_macros.h"
 #include "server/store/rows.h"
 #include "server/store/store.h"
@@ -335,6 +336,14 @@ absl::Status Store::ForEachLeadSince(absl::Time since,
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Store::Counters() {
+  absl::Notification flushed;
+  absl::Status flush;
+  FlushRefusals(/*lazy=*/false, [&](absl::Status s) {
+    flush = std::move(s);
+    flushed.Notify();
+  });
+  flushed.WaitForNotification();
+  if (!flush.ok()) return flush;
   return readers_.With(
       [&](SQLite::Database& db) -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
         SQLite::Statement query(db, "SELECT name, value FROM counters ORDER BY name");

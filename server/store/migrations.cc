@@ -149,6 +149,11 @@ constexpr Migration kMigrations[] = {
       CREATE INDEX leads_by_create_time
         ON leads (create_time_us, provider_id, acknowledge_time_us, first_contact_time_us);
     )sql"},
+    {6, R"sql(
+      -- Refused submissions, counted as durably as the rest (Store::CountRefusedSubmission).
+      INSERT OR IGNORE INTO counters (name, value) VALUES
+        ('invalid_submissions', 0), ('rate_limited', 0);
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

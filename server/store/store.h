@@ -7,6 +7,7 @@
 #ifndef INTAKE_SERVER_STORE_STORE_H_
 #define INTAKE_SERVER_STORE_STORE_H_
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -14,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "server/domain/clock.h"
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
@@ -74,6 +78,14 @@ struct LeadTimes {
   std::optional<absl::Time> first_contact_time;
 };
 
+// A SubmitCallback call that was refused, as StatsTotals counts it: in `submissions`, and in
+// the counter its kind names.
+enum class RefusedSubmission {
+  kInvalid,      // INVALID_ARGUMENT: also in invalid_submissions.
+  kRateLimited,  // RESOURCE_EXHAUSTED from the rate limit: also in rate_limited.
+  kOther,        // Any other refusal (an unknown listing, UNAVAILABLE): submissions only.
+};
+
 struct StoreOptions {
   ConnectionOptions connection;
   const Clock* clock = &SystemClock::Get();
@@ -83,6 +95,8 @@ struct StoreOptions {
   absl::Duration dedup_window = absl::Hours(24);
   // How long honeypot hits stay in quarantine.
   absl::Duration quarantine_retention = absl::Hours(24 * 7);
+  // How long counts of refused submissions may wait in memory for a batch to carry them.
+  absl::Duration refused_count_delay = absl::Seconds(1);
   // Called on the writer thread after each commit that grew the event log, with the new
   // head sequence and the providers the new events are addressed to ("" for events of
   // unassigned leads), before any caller of that batch hears back. Must not block.
@@ -152,6 +166,14 @@ class Store {
   // request_id is safe).
   void Submit(Submission submission, bool bot, SubmitDone done);
 
+  // Counts a refused SubmitCallback call in the persistent counters (see RefusedSubmission).
+  // Never blocks and never delays the refusal: the count waits in memory and is written by the
+  // writer's next batch transaction, which comes at most refused_count_delay (1 s) later; the
+  // refusals of that interval share one write, never a transaction each. So a crash (SIGKILL,
+  // power loss) may lose the counts of the last second; a clean shutdown writes them, and
+  // Counters() includes them at once. Safe on any thread, gRPC reactors included.
+  void CountRefusedSubmission(RefusedSubmission kind) ABSL_LOCKS_EXCLUDED(refused_mu_);
+
   // Leads. `provider_scope`, when not empty, limits the look-up to that provider's leads:
   // another provider's lead is kNotFound, exactly like an unknown id.
   absl::StatusOr<Lead> GetLead(const std::string& lead_id, const std::string& provider_scope);
@@ -186,8 +208,11 @@ class Store {
   // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
   // read connection is held, so it must be quick and must not call the store.
   absl::Status ForEachLeadSince(absl::Time since, absl::FunctionRef<void(const LeadTimes&)> visit);
-  // The persistent counters (submissions, leads, duplicates_merged, bot_submissions).
-  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters();
+  // The persistent counters by name (submissions, leads, duplicates_merged, bot_submissions,
+  // invalid_submissions, rate_limited), every refusal counted before this call included (they
+  // are written first).
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters()
+      ABSL_LOCKS_EXCLUDED(refused_mu_);
   // When the database was created: the counters count from then.
   absl::StatusOr<absl::Time> CreateTime();
 
@@ -209,6 +234,11 @@ class Store {
   Lead ReadLead(SQLite::Statement& row, int first = 0) const;
   // Writer thread only: after each commit.
   void AfterCommit(SQLite::Database& db);
+  // Queues the write of the refusals counted so far: lazily (refused_count_delay) or in the
+  // next batch, calling `done` once it is on disk or failed (the counts then wait for the
+  // next flush).
+  void FlushRefusals(bool lazy, absl::AnyInvocable<void(absl::Status) &&> done)
+      ABSL_LOCKS_EXCLUDED(refused_mu_);
 
   const std::string path_;
   const std::string instance_id_;
@@ -217,6 +247,11 @@ class Store {
   const Clock& clock_;
   const PiiCipher& cipher_;
   std::atomic<uint64_t> head_sequence_{0};
+  // Refusals counted but not yet handed to the writer, by RefusedSubmission, and whether a
+  // flush is queued that will take them.
+  absl::Mutex refused_mu_;
+  std::array<int64_t, 3> refused_ ABSL_GUARDED_BY(refused_mu_) = {};
+  bool refused_flush_queued_ ABSL_GUARDED_BY(refused_mu_) = false;
   ReaderPool readers_;
   GroupCommitWriter writer_;
 };

@@ -1,7 +1,9 @@
 // Store::Submit: the intake path inside the group-commit transaction.
 #include <sodium.h>
 
+#include <array>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -165,8 +167,11 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
       if (std::string(static_cast<const char*>(hash.getBlob()), hash.getBytes()) != payload_hash) {
         return absl::InvalidArgumentError("request_id was already used for another submission");
       }
-      return SubmitResult{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,
-                          seen.getColumn(3).isNull() ? "" : seen.getColumn(3).getString()};
+      SubmitResult replayed{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,
+                            seen.getColumn(3).isNull() ? "" : seen.getColumn(3).getString()};
+      seen.reset();
+      Count(sql, "submissions");  // A call received like any other, though nothing changes.
+      return replayed;
     }
   }
 
@@ -275,6 +280,60 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
   RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
   Count(sql, "leads");
   return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id};
+}
+
+void Store::CountRefusedSubmission(RefusedSubmission kind) {
+  bool flush = false;
+  {
+    absl::MutexLock lock(&refused_mu_);
+    ++refused_[static_cast<size_t>(kind)];
+    flush = !refused_flush_queued_;
+    refused_flush_queued_ = true;
+  }
+  // Outside the lock: a writer that has stopped calls `done` at once.
+  if (flush) FlushRefusals(/*lazy=*/true, [](const absl::Status&) {});
+}
+
+void Store::FlushRefusals(bool lazy, absl::AnyInvocable<void(absl::Status) &&> done) {
+  // What the write took, so that a failed commit can give it back.
+  auto taken = std::make_shared<std::array<int64_t, 3>>();
+  GroupCommitWriter::Apply apply = [this, taken](SQLite::Database&) {
+    {
+      absl::MutexLock lock(&refused_mu_);
+      *taken = std::exchange(refused_, {});
+      refused_flush_queued_ = false;  // Refusals from now on need a flush of their own.
+    }
+    const auto count = [&](RefusedSubmission kind) { return (*taken)[static_cast<size_t>(kind)]; };
+    const std::pair<const char*, int64_t> deltas[] = {
+        {"submissions", count(RefusedSubmission::kInvalid) +
+                            count(RefusedSubmission::kRateLimited) +
+                            count(RefusedSubmission::kOther)},
+        {"invalid_submissions", count(RefusedSubmission::kInvalid)},
+        {"rate_limited", count(RefusedSubmission::kRateLimited)}};
+    SQLite::Statement& add =
+        writer_.statements().Get("UPDATE counters SET value = value + ? WHERE name = ?");
+    for (const auto& [name, delta] : deltas) {
+      if (delta == 0) continue;
+      add.bind(1, delta);
+      add.bind(2, name);
+      add.exec();
+      add.reset();
+    }
+    return absl::OkStatus();
+  };
+  GroupCommitWriter::Done report = [this, taken, done = std::move(done)](absl::Status s) mutable {
+    if (!s.ok()) {
+      absl::MutexLock lock(&refused_mu_);
+      for (size_t i = 0; i < taken->size(); ++i) refused_[i] += (*taken)[i];
+      refused_flush_queued_ = false;  // The next refusal or Counters() tries again.
+    }
+    std::move(done)(std::move(s));
+  };
+  if (lazy) {
+    writer_.SubmitLazy(std::move(apply), std::move(report), options_.refused_count_delay);
+  } else {
+    writer_.Submit(std::move(apply), std::move(report));
+  }
 }
 
 void Store::AfterCommit(SQLite::Database& db) {

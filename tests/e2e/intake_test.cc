@@ -1,5 +1,7 @@
 // SubmitCallback end to end: validation, bots, dedup, idempotency, routing and privacy, against
 // the real intaked, with the database read directly to prove what was stored.
+#include <signal.h>
+
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -10,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -392,6 +395,72 @@ TEST_F(IntakeTest, PersonalDataIsNeverStoredOrLoggedInTheClear) {
   }
 }
 
+v1::StatsTotals Totals(v1::AdminService::Stub& admin, const std::string& token) {
+  v1::GetStatsResponse stats;
+  const grpc::Status status = admin.GetStats(Context(token).get(), {}, &stats);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return stats.totals();
+}
+
+// StatsTotals.submissions counts every call, whatever its outcome, and every counter is as
+// durable as the leads: a restart (clean or not) keeps them, from the same count_start_time.
+TEST_F(IntakeTest, StatsCountEveryOutcomeAndSurviveRestarts) {
+  TempDir dir;
+  server_ = IntakedProcess::Start({}, dir.File("var"));
+  ASSERT_NE(server_, nullptr);
+  intake_ = IntakeService::NewStub(server_->PublicChannel());
+  admin_ = v1::AdminService::NewStub(server_->AdminChannel());
+  CreateProvider("acme");
+  CreateListing("miami-1", "acme");
+  ASSERT_TRUE(Submit(ValidRequest("(212) 736-5000")).ok());
+  ASSERT_TRUE(Submit(ValidRequest("(212) 736-5001")).ok());
+  v1::SubmitCallbackRequest bad_phone = ValidRequest("(212) 555-0100");
+  EXPECT_EQ(Submit(bad_phone).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SubmitCallbackRequest no_consent = ValidRequest();
+  no_consent.mutable_consent()->set_granted(false);
+  EXPECT_EQ(Submit(no_consent).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SubmitCallbackRequest unknown_listing = ValidRequest();
+  unknown_listing.set_listing_id("nowhere");
+  EXPECT_EQ(Submit(unknown_listing).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  const std::string token = server_->AdminToken();
+  const v1::StatsTotals before = Totals(*admin_, token);
+  EXPECT_EQ(before.submissions(), 5u);
+  EXPECT_EQ(before.leads(), 2u);
+  EXPECT_EQ(before.invalid_submissions(), 2u);
+  EXPECT_EQ(before.rate_limited(), 0u);
+  EXPECT_TRUE(before.has_count_start_time());
+
+  const std::string data_dir = server_->data_dir();
+  ASSERT_EQ(server_->Stop(SIGTERM).exit_code, 0);
+  server_ = IntakedProcess::Start({}, data_dir);
+  ASSERT_NE(server_, nullptr);
+  intake_ = IntakeService::NewStub(server_->PublicChannel());
+  admin_ = v1::AdminService::NewStub(server_->AdminChannel());
+  const v1::StatsTotals after = Totals(*admin_, token);
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString())
+      << "the same counts from the same count_start_time\n"
+      << after.DebugString() << "\n"
+      << before.DebugString();
+
+  // A refusal reaches the disk by itself within about a second: then even SIGKILL keeps it.
+  EXPECT_EQ(Submit(bad_phone).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string on_disk =
+      "SELECT coalesce((SELECT value FROM counters WHERE name = 'invalid_submissions'), 0)";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (QueryInt(Db(), on_disk) != 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(QueryInt(Db(), on_disk), 3);
+  server_->Stop(SIGKILL);
+  server_ = IntakedProcess::Start({}, data_dir);
+  ASSERT_NE(server_, nullptr);
+  admin_ = v1::AdminService::NewStub(server_->AdminChannel());
+  const v1::StatsTotals killed = Totals(*admin_, token);
+  EXPECT_EQ(killed.submissions(), 6u);
+  EXPECT_EQ(killed.invalid_submissions(), 3u);
+}
+
 TEST(IntakeKeysTest, ConfiguredKeysCloseTheIntakeApi) {
   TempDir dir;
   {
@@ -411,6 +480,9 @@ TEST(IntakeKeysTest, ConfiguredKeysCloseTheIntakeApi) {
                   ->SubmitCallback(Context("site-key-0123456789abcdef0123456789").get(),
                                    ValidRequest(), &response)
                   .ok());
+  // Calls without a valid key are not submissions (StatsTotals): only the one above counts.
+  auto admin = v1::AdminService::NewStub(server->AdminChannel());
+  EXPECT_EQ(Totals(*admin, server->AdminToken()).submissions(), 1u);
 }
 
 }  // namespace

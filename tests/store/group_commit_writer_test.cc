@@ -169,6 +169,49 @@ TEST_F(GroupCommitWriterTest, FailedCommitFailsTheWholeBatchAndStoresNothing) {
   EXPECT_EQ(Count(), 1);
 }
 
+TEST_F(GroupCommitWriterTest, ALazyWriteAloneCommitsOnceItsDelayHasPassed) {
+  absl::Notification done;
+  absl::Status status = absl::UnknownError("not yet");
+  const absl::Time queued = absl::Now();
+  writer_->SubmitLazy(
+      Insert("lazy"),
+      [&](absl::Status s) {
+        status = std::move(s);
+        done.Notify();
+      },
+      absl::Milliseconds(200));
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_GE(absl::Now() - queued, absl::Milliseconds(200)) << "it waited for company first";
+  EXPECT_EQ(Count(), 1);
+  EXPECT_EQ(commits_.load(), 1);
+}
+
+TEST_F(GroupCommitWriterTest, ALazyWriteRidesInTheNextBatchWithoutACommitOfItsOwn) {
+  absl::Notification lazy_done;
+  writer_->SubmitLazy(
+      Insert("lazy"),
+      [&](const absl::Status& s) {
+        EXPECT_TRUE(s.ok()) << s;
+        lazy_done.Notify();
+      },
+      absl::Hours(1));
+  ASSERT_TRUE(writer_->Run(Insert("eager")).ok());
+  ASSERT_TRUE(lazy_done.WaitForNotificationWithTimeout(absl::Seconds(30)))
+      << "committed with the eager write, long before its hour";
+  EXPECT_EQ(Count(), 2);
+  EXPECT_EQ(commits_.load(), 1) << "one transaction for both";
+}
+
+TEST_F(GroupCommitWriterTest, DestructorCommitsLazyWritesToo) {
+  bool committed = false;
+  writer_->SubmitLazy(
+      Insert("lazy"), [&](const absl::Status& s) { committed = s.ok(); }, absl::Hours(1));
+  writer_.reset();
+  EXPECT_TRUE(committed);
+  EXPECT_EQ(Count(), 1);
+}
+
 // Commits `commits` one-row writes one after another while another connection keeps reading,
 // and returns the size of the WAL file (its high-water mark) before the writer closes.
 uintmax_t WalBytesAfterSteadyWrites(int checkpoint_frames, int commits) {

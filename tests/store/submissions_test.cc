@@ -1,9 +1,12 @@
 #include <atomic>
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "SQLiteCpp/Statement.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/store/store.h"
 #include "tests/testing/temp_dir.h"
@@ -115,6 +118,73 @@ TEST_F(SubmissionsTest, RequestIdReplaysOrRefuses) {
   EXPECT_EQ(Submit(s, /*bot=*/true).status().code(), absl::StatusCode::kInvalidArgument)
       << "the honeypot verdict is part of the payload";
   EXPECT_EQ(Query("SELECT count(*) FROM submissions"), 1);
+}
+
+// The persistent counters by name, as Counters() reports them.
+std::map<std::string, int64_t> CountersOf(Store& store) {
+  auto counters = store.Counters();
+  EXPECT_TRUE(counters.ok()) << counters.status();
+  std::map<std::string, int64_t> out;
+  if (counters.ok()) out.insert(counters->begin(), counters->end());
+  return out;
+}
+
+TEST_F(SubmissionsTest, EveryAcceptedCallCountsAsASubmissionReplaysIncluded) {
+  Submission s = ValidSubmission();
+  s.request_id = "r-1";
+  ASSERT_TRUE(Submit(s).ok());
+  ASSERT_TRUE(Submit(s).ok());  // Replayed: nothing changes, but it is a call received.
+  ASSERT_TRUE(Submit(ValidSubmission()).ok());        // Merged.
+  ASSERT_TRUE(Submit(ValidSubmission(), true).ok());  // Bot.
+  const std::map<std::string, int64_t> counters = CountersOf(*store_);
+  EXPECT_EQ(counters.at("submissions"), 4);
+  EXPECT_EQ(counters.at("leads"), 1);
+  EXPECT_EQ(counters.at("duplicates_merged"), 1);
+  EXPECT_EQ(counters.at("bot_submissions"), 1);
+}
+
+TEST_F(SubmissionsTest, RefusedCallsCountAtOnceAndSurviveAReopen) {
+  ASSERT_TRUE(Submit(ValidSubmission()).ok());
+  store_->CountRefusedSubmission(RefusedSubmission::kInvalid);
+  store_->CountRefusedSubmission(RefusedSubmission::kInvalid);
+  store_->CountRefusedSubmission(RefusedSubmission::kRateLimited);
+  store_->CountRefusedSubmission(RefusedSubmission::kOther);
+  std::map<std::string, int64_t> counters = CountersOf(*store_);
+  EXPECT_EQ(counters.at("submissions"), 5);
+  EXPECT_EQ(counters.at("invalid_submissions"), 2);
+  EXPECT_EQ(counters.at("rate_limited"), 1);
+
+  store_->CountRefusedSubmission(RefusedSubmission::kInvalid);  // Still in memory at close.
+  store_.reset();
+  Open();
+  counters = CountersOf(*store_);
+  EXPECT_EQ(counters.at("submissions"), 6);
+  EXPECT_EQ(counters.at("invalid_submissions"), 3);
+}
+
+TEST_F(SubmissionsTest, RefusedCallsReachTheDiskWithoutAnyOtherWrite) {
+  store_->CountRefusedSubmission(RefusedSubmission::kInvalid);
+  // No Counters() call and no other write: the count must still reach the file, read here by
+  // another connection, within refused_count_delay (1 s); the deadline is generous.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (Query("SELECT value FROM counters WHERE name = 'invalid_submissions'") == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'invalid_submissions'"), 1);
+  EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'submissions'"), 1);
+}
+
+TEST_F(SubmissionsTest, AFloodOfRefusalsCostsOneCommitNotOneEach) {
+  ASSERT_TRUE(Submit(ValidSubmission()).ok());
+  const std::string wal = dir_.File("intake.db-wal");
+  const uintmax_t before = std::filesystem::file_size(wal);
+  for (int i = 0; i < 1000; ++i) store_->CountRefusedSubmission(RefusedSubmission::kRateLimited);
+  EXPECT_EQ(CountersOf(*store_).at("rate_limited"), 1000);
+  EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'submissions'"), 1001);
+  // Every commit appends at least one 4 KiB frame to the WAL; a commit per refusal would have
+  // grown it by megabytes.
+  EXPECT_LE(std::filesystem::file_size(wal) - before, uintmax_t{4} * (4096 + 24));
 }
 
 TEST_F(SubmissionsTest, UnknownListingStoresNothing) {
