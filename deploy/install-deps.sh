@@ -13,6 +13,7 @@ debian_packages=(
   libabsl-dev
   libsqlitecpp-dev libsqlite3-dev sqlite3
   libphonenumber-dev libsodium-dev prometheus-cpp-dev
+  libssl-dev openssl
   libgtest-dev libgmock-dev
   # The web side's browser tests: Debian's chromium driven by playwright-core (no downloaded
   # browser), a throwaway TLS certificate from openssl, setpriv (util-linux) to tie test

@@ -61,15 +61,43 @@ ABSL_FLAG(absl::Duration, response_sla, absl::Hours(1),
 ABSL_FLAG(absl::Duration, response_window, absl::Hours(24 * 30),
           "Response figures cover the leads created in this window (whole days). "
           "Env: INTAKE_RESPONSE_WINDOW.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain (leaf first) that both listeners serve TLS with; needs "
+          "--tls_key. Empty: plaintext. The file is re-read every --tls_reload_interval, so a "
+          "renewed certificate needs no restart. Env: INTAKE_TLS_CERT.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert (no passphrase). Env: INTAKE_TLS_KEY.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: the admin listener then requires a client certificate signed by "
+          "it (mTLS for ops). Needs --tls_cert. Env: INTAKE_TLS_CLIENT_CA.");
+ABSL_FLAG(std::string, tls_client_ca_public, "",
+          "PEM CA bundle: the public listener then requires a client certificate signed by "
+          "it (for deployments where only a gateway may call it). Needs --tls_cert. "
+          "Env: INTAKE_TLS_CLIENT_CA_PUBLIC.");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "How often the TLS files are checked for changes; new connections get what they "
+          "hold then. At least 1s. Env: INTAKE_TLS_RELOAD_INTERVAL.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
           "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
 
 namespace {
 
-constexpr const char* kEnvFlags[] = {
-    "listen",     "data_dir",     "admin_listen",       "intake_keys_file", "shutdown_grace",
-    "ports_file", "dedup_window", "heartbeat_interval", "response_sla",     "response_window"};
+constexpr const char* kEnvFlags[] = {"listen",
+                                     "data_dir",
+                                     "admin_listen",
+                                     "intake_keys_file",
+                                     "shutdown_grace",
+                                     "ports_file",
+                                     "dedup_window",
+                                     "heartbeat_interval",
+                                     "response_sla",
+                                     "response_window",
+                                     "tls_cert",
+                                     "tls_key",
+                                     "tls_client_ca",
+                                     "tls_client_ca_public",
+                                     "tls_reload_interval"};
 
 // Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
 bool ApplyEnvironment() {
@@ -184,6 +212,11 @@ int main(int argc, char** argv) {
   intake::api::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  options.tls.cert_path = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_path = absl::GetFlag(FLAGS_tls_key);
+  options.tls.admin_client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.public_client_ca_path = absl::GetFlag(FLAGS_tls_client_ca_public);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.response_policy.sla = absl::GetFlag(FLAGS_response_sla);
   options.response_policy.window = absl::GetFlag(FLAGS_response_window);

@@ -4,10 +4,26 @@
 #define INTAKE_CLIENT_BENCH_BENCH_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 
 namespace intake::bench {
+
+// TLS for a run: the server side (the spawned intaked and the echo server serve the same
+// certificate, so both phases pay for TLS alike) and what the clients trust.
+struct BenchTls {
+  // PEM files of the certificate and key the servers serve; both empty: plaintext.
+  std::string cert_path;
+  std::string key_path;
+  // PEM contents, read at start-up: the certificate and key, and the CA bundle clients
+  // verify servers with (--tls_ca, else the certificate itself, for a self-signed one).
+  std::string cert_pem;
+  std::string key_pem;
+  std::string ca_pem;
+
+  bool enabled() const { return !cert_path.empty(); }
+};
 
 struct BenchConfig {
   // Public listener to measure; empty: spawn `intaked` for the run.
@@ -16,8 +32,11 @@ struct BenchConfig {
   // mode.
   std::string admin_target;
   std::string admin_token_file;
-  // The intaked binary to spawn when `target` is empty.
+  // The intaked binary to spawn when `target` is empty, and flags added to its command line.
   std::string intaked;
+  std::vector<std::string> intaked_args;
+  // TLS on every server and channel of the run; off by default.
+  BenchTls tls;
   // Calls in flight, and the channels (one TCP connection each) they are spread over;
   // 1 <= channels <= concurrency.
   int concurrency = 64;

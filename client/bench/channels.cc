@@ -7,7 +7,16 @@
 
 namespace intake::bench {
 
-std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count) {
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const BenchTls& tls) {
+  if (!tls.enabled()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = tls.ca_pem;
+  return grpc::SslCredentials(options);
+}
+
+std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count,
+                                                         const BenchTls& tls) {
+  const std::shared_ptr<grpc::ChannelCredentials> credentials = ChannelCredentialsFor(tls);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   channels.reserve(count);
   for (int i = 0; i < count; ++i) {
@@ -15,8 +24,7 @@ std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& addr
     // Channels with equal arguments would share one subchannel, hence one connection.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt(GRPC_ARG_CHANNEL_ID, i);
-    channels.push_back(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(address, credentials, args));
   }
   return channels;
 }

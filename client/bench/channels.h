@@ -9,16 +9,22 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "client/bench/bench_config.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace intake::bench {
 
 // How long a benchmark waits for its channels to connect before it gives up.
 inline constexpr absl::Duration kConnectTimeout = absl::Seconds(30);
 
-// `count` insecure channels to `address`, each with its own subchannel pool and a distinct
-// channel id, so none shares another's connection. They connect lazily.
-std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count);
+// TLS credentials trusting tls.ca_pem when TLS is on; plaintext otherwise.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const BenchTls& tls);
+
+// `count` channels to `address` (TLS as `tls` says), each with its own subchannel pool and a
+// distinct channel id, so none shares another's connection. They connect lazily.
+std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count,
+                                                         const BenchTls& tls);
 
 // Connects every channel and waits until each is READY. False if one is not by `deadline`.
 bool WaitUntilConnected(const std::vector<std::shared_ptr<grpc::Channel>>& channels,

@@ -72,9 +72,9 @@ OpenLoopCallStarter DeliverySubmits(const Stubs* stubs, const SyntheticSubmissio
 
 // Opens `count` channels to `address` and waits for them; logs and returns an empty vector if
 // they do not connect in time.
-std::vector<std::shared_ptr<grpc::Channel>> ConnectedChannels(const std::string& address,
-                                                              int count) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels = OpenChannels(address, count);
+std::vector<std::shared_ptr<grpc::Channel>> ConnectedChannels(const std::string& address, int count,
+                                                              const BenchTls& tls) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels = OpenChannels(address, count, tls);
   if (WaitUntilConnected(channels, absl::Now() + kConnectTimeout)) return channels;
   std::cerr << "intake-bench: cannot connect to " << address << " within "
             << absl::FormatDuration(kConnectTimeout) << "\n";
@@ -82,7 +82,7 @@ std::vector<std::shared_ptr<grpc::Channel>> ConnectedChannels(const std::string&
 }
 
 // The provider, listing and token of the run, made on the server's admin listener.
-absl::StatusOr<BenchProvider> SetUp(const ServerUnderTest& server) {
+absl::StatusOr<BenchProvider> SetUp(const ServerUnderTest& server, const BenchTls& tls) {
   if (server.admin_address().empty() || server.admin_token_file().empty()) {
     return absl::InvalidArgumentError(
         "the delivery mode needs --admin_target and --admin_token_file with --target");
@@ -90,7 +90,7 @@ absl::StatusOr<BenchProvider> SetUp(const ServerUnderTest& server) {
   absl::StatusOr<std::string> admin_token = ReadAdminToken(server.admin_token_file());
   if (!admin_token.ok()) return admin_token.status();
   const std::shared_ptr<grpc::Channel> admin_channel =
-      grpc::CreateChannel(server.admin_address(), grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(server.admin_address(), ChannelCredentialsFor(tls));
   return SetUpBenchProvider(admin_channel, *admin_token, kAdminTimeout);
 }
 
@@ -151,7 +151,7 @@ int RunDeliveryMode(const BenchConfig& config) {
   const bool spawned = (*server)->spawned();
   std::cerr << "intake-bench: delivery: " << address << (spawned ? " (spawned intaked)" : "")
             << "\n";
-  absl::StatusOr<BenchProvider> provider = SetUp(**server);
+  absl::StatusOr<BenchProvider> provider = SetUp(**server, config.tls);
   if (!provider.ok()) {
     std::cerr << "intake-bench: " << provider.status().message() << "\n";
     return 1;
@@ -165,9 +165,10 @@ int RunDeliveryMode(const BenchConfig& config) {
   const size_t message_bytes = sample.ByteSizeLong();
 
   const std::vector<std::shared_ptr<grpc::Channel>> channels =
-      ConnectedChannels(address, config.channels);
+      ConnectedChannels(address, config.channels, config.tls);
   // The dashboard's own connection, as a provider's would be.
-  const std::vector<std::shared_ptr<grpc::Channel>> stream_channel = ConnectedChannels(address, 1);
+  const std::vector<std::shared_ptr<grpc::Channel>> stream_channel =
+      ConnectedChannels(address, 1, config.tls);
   if (channels.empty() || stream_channel.empty()) return 1;
 
   const LoadOptions echo_load{config.concurrency, config.warmup, config.duration};

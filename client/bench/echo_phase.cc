@@ -57,10 +57,10 @@ CallStarter EchoCalls(const std::vector<std::unique_ptr<grpc::GenericStub>>* stu
 
 absl::StatusOr<LoadResult> RunEchoPhase(const BenchConfig& config, const LoadOptions& load,
                                         const SyntheticSubmissions& submissions) {
-  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start();
+  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(config.tls);
   if (!server.ok()) return server.status();
   const std::vector<std::shared_ptr<grpc::Channel>> channels =
-      OpenChannels((*server)->address(), config.channels);
+      OpenChannels((*server)->address(), config.channels, config.tls);
   if (!WaitUntilConnected(channels, absl::Now() + kConnectTimeout)) {
     return absl::UnavailableError("cannot connect to the echo server");
   }

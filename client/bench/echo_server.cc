@@ -41,12 +41,18 @@ class EchoService final : public grpc::CallbackGenericService {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start() {
+absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(const BenchTls& tls) {
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls.enabled()) {
+    grpc::SslServerCredentialsOptions options;
+    options.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_pem});
+    credentials = grpc::SslServerCredentials(options);
+  }
   std::unique_ptr<EchoServer> echo(new EchoServer());
   echo->service_ = std::make_unique<EchoService>();
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort("127.0.0.1:0", credentials, &port);
   builder.RegisterCallbackGenericService(echo->service_.get());
   echo->server_ = builder.BuildAndStart();
   if (echo->server_ == nullptr || port == 0) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/bench/bench_config.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 
@@ -18,9 +19,9 @@ class EchoServer {
   // The method clients call. The server answers any method; this one just names itself.
   static constexpr char kMethod[] = "/intake.bench.v1.Echo/Echo";
 
-  // Starts serving on 127.0.0.1 with a port the kernel picks. Returns kUnavailable if it
-  // cannot listen.
-  static absl::StatusOr<std::unique_ptr<EchoServer>> Start();
+  // Starts serving on 127.0.0.1 with a port the kernel picks, with TLS when `tls` is on.
+  // Returns kUnavailable if it cannot listen.
+  static absl::StatusOr<std::unique_ptr<EchoServer>> Start(const BenchTls& tls);
 
   // Shuts down, cancelling calls still in flight, and waits for the server to stop.
   ~EchoServer();

@@ -1,8 +1,10 @@
 // intake-bench: flags, then one benchmark mode. Everything with behaviour lives in the other
 // files of client/bench.
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -46,6 +49,19 @@ ABSL_FLAG(std::string, admin_token_file, "",
 ABSL_FLAG(std::string, intaked, "",
           "The intaked binary to start when --target is empty. Empty: `intaked` in the "
           "directory of this binary.");
+ABSL_FLAG(std::string, intaked_flags, "",
+          "Flags added to the spawned intaked's command line, separated by spaces (e.g. "
+          "\"--metrics_listen=\" to measure without metrics). Ignored with --target.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate that the spawned intaked and the echo server both serve TLS with, "
+          "so both phases pay for TLS alike; it must name 127.0.0.1 (subjectAltName "
+          "IP:127.0.0.1). Needs --tls_key. Empty: plaintext. A self-signed one will do: "
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+          "-subj /CN=bench -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle the clients verify servers with when TLS is on (with --target, the "
+          "CA of its certificate). Empty: --tls_cert itself (self-signed).");
 ABSL_FLAG(int32_t, concurrency, 64, "Calls kept in flight in each phase. At least 1.");
 ABSL_FLAG(int32_t, channels, 8,
           "Channels, one TCP connection each, that the calls in flight are spread over. From "
@@ -148,6 +164,45 @@ std::optional<int> ParseFlags(int argc, char** argv) {
   return std::nullopt;
 }
 
+// The contents of the file at `path` into *out; false if it cannot be read.
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf())) return false;
+  *out = text.str();
+  return true;
+}
+
+// The TLS flags, read into config->tls; an exit code if they are not a valid combination.
+std::optional<int> ReadTls(intake::bench::BenchConfig* config) {
+  intake::bench::BenchTls& tls = config->tls;
+  tls.cert_path = absl::GetFlag(FLAGS_tls_cert);
+  tls.key_path = absl::GetFlag(FLAGS_tls_key);
+  const std::string ca_path = absl::GetFlag(FLAGS_tls_ca);
+  if (tls.cert_path.empty() != tls.key_path.empty()) {
+    return BadFlags("--tls_cert and --tls_key go together");
+  }
+  if (!tls.enabled()) {
+    if (!ca_path.empty()) {
+      return BadFlags(
+          "--tls_ca needs --tls_cert and --tls_key: the echo baseline must serve TLS too");
+    }
+    return std::nullopt;
+  }
+  if (!ReadWholeFile(tls.cert_path, &tls.cert_pem)) {
+    return BadFlags(absl::StrCat("--tls_cert: cannot read ", tls.cert_path));
+  }
+  if (!ReadWholeFile(tls.key_path, &tls.key_pem)) {
+    return BadFlags(absl::StrCat("--tls_key: cannot read ", tls.key_path));
+  }
+  if (ca_path.empty()) {
+    tls.ca_pem = tls.cert_pem;
+  } else if (!ReadWholeFile(ca_path, &tls.ca_pem)) {
+    return BadFlags(absl::StrCat("--tls_ca: cannot read ", ca_path));
+  }
+  return std::nullopt;
+}
+
 // The configuration the flags describe, or the reason it is not a valid one.
 std::optional<int> ReadConfig(intake::bench::BenchConfig* config) {
   config->target = absl::GetFlag(FLAGS_target);
@@ -155,6 +210,8 @@ std::optional<int> ReadConfig(intake::bench::BenchConfig* config) {
   config->admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
   config->intaked = absl::GetFlag(FLAGS_intaked);
   if (config->intaked.empty()) config->intaked = intake::bench::IntakedNextToThisBinary();
+  config->intaked_args = absl::StrSplit(absl::GetFlag(FLAGS_intaked_flags), ' ', absl::SkipEmpty());
+  if (std::optional<int> exit_code = ReadTls(config)) return exit_code;
   config->concurrency = absl::GetFlag(FLAGS_concurrency);
   config->channels = absl::GetFlag(FLAGS_channels);
   config->warmup = absl::GetFlag(FLAGS_warmup);

@@ -11,6 +11,17 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(30);
 // intaked's own default drain grace is 10 s; this leaves it room.
 constexpr absl::Duration kStopTimeout = absl::Seconds(30);
 
+// The spawned intaked's flags beyond its listeners and data directory.
+std::vector<std::string> SpawnArgs(const BenchConfig& config) {
+  std::vector<std::string> args;
+  if (config.tls.enabled()) {
+    args.push_back("--tls_cert=" + config.tls.cert_path);
+    args.push_back("--tls_key=" + config.tls.key_path);
+  }
+  args.insert(args.end(), config.intaked_args.begin(), config.intaked_args.end());
+  return args;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerUnderTest>> ServerUnderTest::Acquire(
@@ -23,7 +34,7 @@ absl::StatusOr<std::unique_ptr<ServerUnderTest>> ServerUnderTest::Acquire(
     return server;
   }
   absl::StatusOr<std::unique_ptr<SpawnedIntaked>> spawned =
-      SpawnedIntaked::Start(config.intaked, kStartTimeout);
+      SpawnedIntaked::Start(config.intaked, SpawnArgs(config), kStartTimeout);
   if (!spawned.ok()) return spawned.status();
   server->spawned_ = *std::move(spawned);
   server->address_ = server->spawned_->listen_address();

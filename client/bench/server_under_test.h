@@ -15,8 +15,8 @@ namespace intake::bench {
 class ServerUnderTest {
  public:
   // With config.target set, only records it (and config.admin_target and
-  // config.admin_token_file). Otherwise spawns
-  // config.intaked with a fresh data directory and waits up to 30 s for its ports file.
+  // config.admin_token_file). Otherwise spawns config.intaked with a fresh data directory,
+  // TLS as config.tls says and config.intaked_args, and waits up to 30 s for its ports file.
   // Errors are SpawnedIntaked::Start's.
   static absl::StatusOr<std::unique_ptr<ServerUnderTest>> Acquire(const BenchConfig& config);
 

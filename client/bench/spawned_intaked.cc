@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -83,8 +84,8 @@ std::string IntakedNextToThisBinary() {
   return (self.parent_path() / "intaked").string();
 }
 
-absl::StatusOr<std::unique_ptr<SpawnedIntaked>> SpawnedIntaked::Start(const std::string& binary,
-                                                                      absl::Duration timeout) {
+absl::StatusOr<std::unique_ptr<SpawnedIntaked>> SpawnedIntaked::Start(
+    const std::string& binary, const std::vector<std::string>& extra_args, absl::Duration timeout) {
   if (access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(
         absl::StrCat(binary, " is not an executable file (build intaked, or pass --intaked)"));
@@ -99,9 +100,11 @@ absl::StatusOr<std::unique_ptr<SpawnedIntaked>> SpawnedIntaked::Start(const std:
   intaked->data_dir_ = pattern;
   intaked->admin_token_path_ = intaked->data_dir_ + "/admin.token";
   const std::string ports_file = intaked->data_dir_ + "/ports.json";
-  intaked->pid_ = Spawn({binary, "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                         "--data_dir=" + intaked->data_dir_, "--ports_file=" + ports_file},
-                        intaked->data_dir_ + "/intaked.stderr");
+  std::vector<std::string> args = {binary, "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                                   "--data_dir=" + intaked->data_dir_,
+                                   "--ports_file=" + ports_file};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  intaked->pid_ = Spawn(std::move(args), intaked->data_dir_ + "/intaked.stderr");
   if (intaked->pid_ < 0) return absl::UnavailableError(absl::StrCat("cannot fork ", binary));
 
   const absl::Time deadline = absl::Now() + timeout;

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -21,13 +22,15 @@ std::string IntakedNextToThisBinary();
 
 class SpawnedIntaked {
  public:
-  // Creates a data directory with mkdtemp, starts `binary` on it (stdout discarded, stderr
-  // kept in the data directory) and waits up to `timeout` for its ports file. The child gets
+  // Creates a data directory with mkdtemp, starts `binary` on it with `extra_args` after the
+  // listener, data and ports flags (stdout discarded, stderr kept in the data directory) and
+  // waits up to `timeout` for its ports file. The child gets
   // SIGTERM if this process dies first. Errors: kNotFound when `binary` is not executable;
   // kUnavailable when intaked exits during start-up or writes no ports file in time (the
   // message ends with its stderr); kInternal when no temporary directory can be made.
-  static absl::StatusOr<std::unique_ptr<SpawnedIntaked>> Start(const std::string& binary,
-                                                               absl::Duration timeout);
+  static absl::StatusOr<std::unique_ptr<SpawnedIntaked>> Start(
+      const std::string& binary, const std::vector<std::string>& extra_args,
+      absl::Duration timeout);
 
   // Stops intaked if still running (SIGKILL, no grace) and removes the data directory.
   ~SpawnedIntaked();

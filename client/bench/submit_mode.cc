@@ -64,7 +64,7 @@ int RunSubmitMode(const BenchConfig& config) {
   const bool spawned = (*server)->spawned();
   std::cerr << "intake-bench: submit: " << address << (spawned ? " (spawned intaked)" : "") << "\n";
   const std::vector<std::shared_ptr<grpc::Channel>> channels =
-      OpenChannels(address, config.channels);
+      OpenChannels(address, config.channels, config.tls);
   if (!WaitUntilConnected(channels, absl::Now() + kConnectTimeout)) {
     std::cerr << "intake-bench: cannot connect to " << address << " within "
               << absl::FormatDuration(kConnectTimeout) << "\n";
@@ -95,13 +95,13 @@ int RunSubmitMode(const BenchConfig& config) {
   std::cout << absl::StrFormat(
                    R"({"mode": "submit", "echo": %s, "submit": %s, "ratio": %s, )"
                    R"("concurrency": %d, "channels": %d, "warmup_s": %g, "duration_s": %g, )"
-                   R"("message_bytes": %d, "listing_id": %s, )"
+                   R"("message_bytes": %d, "listing_id": %s, "tls": %s, )"
                    R"("server": {"address": %s, "spawned": %s}, "machine": {"cpus": %d}})",
                    LoadResultJson(*echo), LoadResultJson(submit), ratio, config.concurrency,
                    config.channels, absl::ToDoubleSeconds(config.warmup),
                    absl::ToDoubleSeconds(config.duration), message_bytes,
-                   JsonString(config.listing_id), JsonString(address), spawned ? "true" : "false",
-                   AvailableCpus())
+                   JsonString(config.listing_id), config.tls.enabled() ? "true" : "false",
+                   JsonString(address), spawned ? "true" : "false", AvailableCpus())
             << std::endl;
   return 0;
 }

@@ -45,11 +45,12 @@ std::string BoundAddress(const std::string& requested, int port) {
 // Builds and starts one server on `address`, reporting each of `services` SERVING through
 // health. `flag` names the listener in errors.
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
-    grpc::ServerBuilder& builder, const std::string& address, absl::string_view flag,
+    grpc::ServerBuilder& builder, const std::string& address,
+    const std::shared_ptr<grpc::ServerCredentials>& credentials, absl::string_view flag,
     std::initializer_list<const char*> services, std::string* bound) {
   int port = 0;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " (--", flag,
@@ -74,6 +75,7 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
                                                                   const ServerDeps& deps) {
+  if (absl::Status s = CheckTlsOptions(options.tls); !s.ok()) return s;
   grpc::EnableDefaultHealthCheckService(true);
   std::unique_ptr<IntakeServer> server(new IntakeServer(options, deps));
 
@@ -90,17 +92,19 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
   admin_builder.RegisterService(&server->admin_);
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> public_server = BuildServer(
-      public_builder, options.listen, "listen",
+      public_builder, options.listen,
+      ListenerCredentials(options.tls, options.tls.public_client_ca_path), "listen",
       {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name()},
       &server->listen_address_);
   if (!public_server.ok()) return public_server.status();
   server->public_server_ = *std::move(public_server);
 
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
-      BuildServer(admin_builder, options.admin_listen, "admin_listen",
-                  {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
-                   v1::AdminService::service_full_name()},
-                  &server->admin_address_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server = BuildServer(
+      admin_builder, options.admin_listen,
+      ListenerCredentials(options.tls, options.tls.admin_client_ca_path), "admin_listen",
+      {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
+       v1::AdminService::service_full_name()},
+      &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
   // The first figures, in the background, so the first submissions can show them.

@@ -20,6 +20,7 @@
 #include "server/api/provider_service.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
+#include "server/api/tls.h"
 #include "server/store/store.h"
 
 namespace intake::api {
@@ -29,6 +30,8 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
   // host:port of the admin listener; keep it off public interfaces.
   std::string admin_listen = "127.0.0.1:50052";
+  // TLS for both listeners (off by default), and which of them require client certificates.
+  TlsOptions tls;
   // Threads on which handlers wait for SQLite.
   int blocking_threads = 4;
   // Idle lead streams get a HEARTBEAT this often.
@@ -50,7 +53,8 @@ struct ServerDeps {
 class IntakeServer {
  public:
   // Binds both listeners and starts serving, health SERVING. Returns kUnavailable naming the
-  // listener that could not bind (port in use, bad address).
+  // listener that could not bind (port in use, bad address), kFailedPrecondition for a TLS
+  // configuration that CheckTlsOptions refuses.
   static absl::StatusOr<std::unique_ptr<IntakeServer>> Start(const ServerOptions& options,
                                                              const ServerDeps& deps);
 

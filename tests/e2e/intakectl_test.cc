@@ -35,6 +35,7 @@
 #include "intake/v1/provider_service.pb.h"
 #include "tests/e2e/intaked_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_pki.h"
 
 extern char** environ;
 
@@ -944,6 +945,62 @@ TEST_F(IntakectlTest, HealthOnBothListeners) {
   EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   r = RunCtl({"health", "--addr=" + server_->admin_address(), "--service=no.such.Service"});
   EXPECT_EQ(r.exit_code, ctl::kExitNotFound) << r;
+}
+
+// intakectl's --tls_ca, --tls_cert and --tls_key against intaked serving TLS, with a client
+// certificate required on the admin listener.
+class IntakectlTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const CertFiles server_cert = ca_.IssueServer("intaked");
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadTextFile(ca_.cert());
+    grpc::SslCredentialsOptions mtls = tls;
+    mtls.pem_cert_chain = ReadTextFile(ops_.cert);
+    mtls.pem_private_key = ReadTextFile(ops_.key);
+    server_ =
+        IntakedProcess::Start({"--tls_cert=" + server_cert.cert, "--tls_key=" + server_cert.key,
+                               "--tls_client_ca=" + ca_.cert()},
+                              "", {grpc::SslCredentials(tls), grpc::SslCredentials(mtls)});
+    ASSERT_NE(server_, nullptr);
+  }
+
+  TempDir dir_;
+  TestCa ca_{dir_.path(), "ctl-ca"};
+  CertFiles ops_ = ca_.IssueClient("ops");
+  std::unique_ptr<IntakedProcess> server_;
+};
+
+TEST_F(IntakectlTlsTest, AdminCommandsNeedTheCaAndAClientCertificate) {
+  const std::vector<std::string> admin = {"providers", "list", "--addr=" + server_->admin_address(),
+                                          "--token_file=" + server_->data_dir() + "/admin.token",
+                                          "--timeout=5s"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = admin;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCtl(args);
+  };
+  CtlResult r =
+      with({"--tls_ca=" + ca_.cert(), "--tls_cert=" + ops_.cert, "--tls_key=" + ops_.key});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  r = with({"--tls_ca=" + ca_.cert()});
+  EXPECT_EQ(r.exit_code, ctl::kExitUnreachable) << "no client certificate\n" << r;
+  r = with({});
+  EXPECT_EQ(r.exit_code, ctl::kExitUnreachable) << "plaintext\n" << r;
+  r = with({"--tls_ca=" + ca_.cert(), "--tls_cert=" + ops_.cert});
+  EXPECT_EQ(r.exit_code, ctl::kExitUsage) << "a certificate without its key\n" << r;
+}
+
+TEST_F(IntakectlTlsTest, PublicCommandsNeedOnlyTheCa) {
+  CtlResult r = RunCtl({"health", "--addr=" + server_->listen_address(), "--tls_ca=" + ca_.cert()});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("SERVING"));
+  r = RunCtl({"submit", "--addr=" + server_->listen_address(), "--tls_ca=" + ca_.cert(),
+              "--phone=" + std::string(kPhone), "--name=Sam", "--region=FL",
+              "--consent_text=I agree to be called back."});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  r = RunCtl({"health", "--addr=" + server_->listen_address(), "--timeout=5s"});
+  EXPECT_EQ(r.exit_code, ctl::kExitUnreachable) << "plaintext\n" << r;
 }
 
 }  // namespace

@@ -122,8 +122,13 @@ ExitResult RunIntaked(const std::vector<std::string>& args, const std::vector<st
 }
 
 std::unique_ptr<IntakedProcess> IntakedProcess::Start(std::vector<std::string> extra_args,
-                                                      std::string data_dir) {
+                                                      std::string data_dir,
+                                                      ListenerCredentials credentials) {
   std::unique_ptr<IntakedProcess> p(new IntakedProcess());
+  for (auto* c : {&credentials.public_listener, &credentials.admin_listener}) {
+    if (*c == nullptr) *c = grpc::InsecureChannelCredentials();
+  }
+  p->credentials_ = std::move(credentials);
   p->scratch_ = std::make_unique<TempDir>();
   p->data_dir_ = data_dir.empty() ? p->scratch_->File("var") : std::move(data_dir);
   const std::string ports_file = p->scratch_->File("ports.json");
@@ -174,11 +179,11 @@ IntakedProcess::~IntakedProcess() {
 }
 
 std::shared_ptr<grpc::Channel> IntakedProcess::PublicChannel() const {
-  return grpc::CreateChannel(listen_address_, grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(listen_address_, credentials_.public_listener);
 }
 
 std::shared_ptr<grpc::Channel> IntakedProcess::AdminChannel() const {
-  return grpc::CreateChannel(admin_address_, grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(admin_address_, credentials_.admin_listener);
 }
 
 std::string IntakedProcess::AdminToken() const {

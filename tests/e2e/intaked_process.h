@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "tests/testing/temp_dir.h"
 
 namespace intake::testing {
@@ -31,13 +32,21 @@ ExitResult RunIntaked(const std::vector<std::string>& args,
                       const std::vector<std::string>& env = {},
                       absl::Duration timeout = absl::Seconds(20));
 
+// How the fixture's channels reach the two listeners; null means plaintext.
+struct ListenerCredentials {
+  std::shared_ptr<grpc::ChannelCredentials> public_listener;
+  std::shared_ptr<grpc::ChannelCredentials> admin_listener;
+};
+
 class IntakedProcess {
  public:
   // Starts intaked with both listeners on 127.0.0.1:0, `data_dir` (a fresh temporary one if
-  // empty) and `extra_args`, then waits until both listeners report health SERVING. Returns
-  // nullptr, with a test failure that shows intaked's stderr, if it does not get there.
+  // empty) and `extra_args`, then waits until both listeners report health SERVING through
+  // channels made with `credentials`. Returns nullptr, with a test failure that shows
+  // intaked's stderr, if it does not get there.
   static std::unique_ptr<IntakedProcess> Start(std::vector<std::string> extra_args = {},
-                                               std::string data_dir = "");
+                                               std::string data_dir = "",
+                                               ListenerCredentials credentials = {});
 
   // Kills the process if it is still running.
   ~IntakedProcess();
@@ -49,7 +58,7 @@ class IntakedProcess {
   const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return pid_; }
 
-  // New channels to the public and admin listeners.
+  // New channels to the public and admin listeners, with the credentials given to Start.
   std::shared_ptr<grpc::Channel> PublicChannel() const;
   std::shared_ptr<grpc::Channel> AdminChannel() const;
 
@@ -69,6 +78,7 @@ class IntakedProcess {
   std::string data_dir_;
   std::string listen_address_;
   std::string admin_address_;
+  ListenerCredentials credentials_;
   pid_t pid_ = -1;
 };
 
