@@ -130,13 +130,14 @@ async function axeViolations(page: Page): Promise<string[]> {
       },
     }),
   );
+  assert.ok(results.passes.length > 0, "axe checked nothing");
   return results.violations.map(
     (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`,
   );
 }
 
 describe("the callback page and the dashboard", () => {
-  test("a person fills the listing page and the lead appears on that provider's open dashboard within 2 s, and on no other", async () => {
+  test("a person fills the listing page and the lead appears on that provider's open dashboard within 2 s, and on no other", async (t) => {
     const sunrise = await openDashboard(scene.sunriseToken);
     const harbor = await openDashboard(scene.harborToken);
     const caller = { ...newCaller("Sam Rivera"), message: "Evenings are best." };
@@ -153,6 +154,7 @@ describe("the callback page and the dashboard", () => {
     await shown.waitFor({ timeout: 2_000 });
     const latencyMs = Date.now() - committed;
     assert.ok(latencyMs <= 2_000, `the lead took ${latencyMs} ms to appear`);
+    t.diagnostic(`committed to on the dashboard: ${latencyMs} ms`);
     const text = await shown.innerText();
     for (const expected of [
       "(305) 736-",
@@ -338,6 +340,26 @@ describe("the callback page and the dashboard", () => {
       await listing.locator("#response-badge").innerText(),
       "Response time about 1 min | Response rate 100%",
     );
+  });
+
+  test("a lead reassigned away leaves the dashboard that lost it and reaches the new one", async () => {
+    const sunrise = await openDashboard(scene.sunriseToken);
+    const harbor = await openDashboard(scene.harborToken);
+    const caller = newCaller("Moved Caller");
+    await (await submitOnPage("/l/sunrise-miami", caller)).waitForURL(/thanks/);
+    await card(sunrise, caller.name).waitFor();
+    const lead = (await leadsOf("sunrise")).find((l) => l.caller?.phone === e164(caller.n));
+    await intaked.adminApi.reassignLead({ leadId: lead?.leadId ?? "", providerId: "harbor" });
+    await card(harbor, caller.name).waitFor();
+    await card(sunrise, caller.name).waitFor({ state: "detached" });
+    // A fresh Sunrise dashboard replays the lead's old ASSIGNED event: it must not bring it back.
+    // A lead submitted after it opened marks the end of the replay (streams keep log order).
+    const fresh = await openDashboard(scene.sunriseToken);
+    const marker = newCaller("Replay Marker");
+    await (await submitOnPage("/l/sunrise-miami", marker)).waitForURL(/thanks/);
+    await card(fresh, marker.name).waitFor();
+    assert.equal(await card(fresh, caller.name).count(), 0);
+    assert.equal(await fresh.locator("#lead-list > li").count(), (await leadsOf("sunrise")).length);
   });
 
   test("a revoked token sends the dashboard back to the token screen", async () => {

@@ -29,6 +29,9 @@ import {
   type FormValues,
 } from "./pages.js";
 import {
+  FormLimits,
+  bounded,
+  pageAddress,
   registerServices,
   requestFactsKey,
   withRequestFacts,
@@ -81,10 +84,6 @@ function securityHeaders(options: HandlerOptions): Record<string, string> {
 
 function text(value: string | string[] | undefined): string {
   return typeof value === "string" ? value : "";
-}
-
-function bounded(value: string | null, max: number): string {
-  return value !== null && [...value].length <= max ? value : "";
 }
 
 export function createHandler(options: HandlerOptions): (req: Request, res: Response) => void {
@@ -185,7 +184,6 @@ export function createHandler(options: HandlerOptions): (req: Request, res: Resp
   async function showForm(req: Request, res: Response, url: URL, listingId: string) {
     const { found, badge } = await stats(listingId);
     if (!found) return notFound(res);
-    const referer = text(req.headers["referer"]);
     renderForm(res, 200, {
       target: target(listingId),
       badge,
@@ -194,10 +192,10 @@ export function createHandler(options: HandlerOptions): (req: Request, res: Resp
         // A fresh id per page view: the browser script replaces it with its own, and without
         // script a resent form (back, reload) is still one submission.
         requestId: randomUUID(),
-        referrer: /^https?:\/\//.test(referer) ? bounded(referer, 2048) : "",
-        utmSource: bounded(url.searchParams.get("utm_source"), 200),
-        utmMedium: bounded(url.searchParams.get("utm_medium"), 200),
-        utmCampaign: bounded(url.searchParams.get("utm_campaign"), 200),
+        referrer: pageAddress(text(req.headers["referer"])),
+        utmSource: bounded(url.searchParams.get("utm_source"), FormLimits.utm),
+        utmMedium: bounded(url.searchParams.get("utm_medium"), FormLimits.utm),
+        utmCampaign: bounded(url.searchParams.get("utm_campaign"), FormLimits.utm),
       },
     });
   }

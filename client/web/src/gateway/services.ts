@@ -34,13 +34,18 @@ export const requestFactsKey = createContextKey<RequestFacts>({
 // Unary calls that the browser sent without a deadline get this one towards intaked.
 const DEFAULT_UNARY_TIMEOUT_MS = 15_000;
 
-// Limits of FormContext's fields (lead.proto). A header longer than intaked accepts is
-// dropped rather than turning a person's submission into INVALID_ARGUMENT.
-const MAX_USER_AGENT_CHARS = 1024;
-const MAX_PAGE_URL_CHARS = 2048;
+// Limits of FormContext's fields (lead.proto). A value longer than intaked accepts is dropped
+// rather than turning a person's submission into INVALID_ARGUMENT.
+export const FormLimits = { userAgent: 1024, url: 2048, utm: 200 } as const;
 
-function bounded(value: string, max: number): string {
-  return [...value].length <= max ? value : "";
+// `value` if it has at most `max` characters, else "".
+export function bounded(value: string | null, max: number): string {
+  return value !== null && [...value].length <= max ? value : "";
+}
+
+// `value` if it is an http(s) URL a FormContext field can hold, else "".
+export function pageAddress(value: string): string {
+  return /^https?:\/\//.test(value) ? bounded(value, FormLimits.url) : "";
 }
 
 // The request as intaked gets it: the form context that only the gateway may state replaces
@@ -51,10 +56,8 @@ export function withRequestFacts(
 ): SubmitCallbackRequest {
   const form = create(FormContextSchema, request.form ?? {});
   form.clientIp = facts.clientIp;
-  form.userAgent = bounded(facts.userAgent, MAX_USER_AGENT_CHARS);
-  form.pageUrl = /^https?:\/\//.test(facts.referer)
-    ? bounded(facts.referer, MAX_PAGE_URL_CHARS)
-    : "";
+  form.userAgent = bounded(facts.userAgent, FormLimits.userAgent);
+  form.pageUrl = pageAddress(facts.referer);
   return { ...request, form };
 }
 
