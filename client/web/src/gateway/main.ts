@@ -1,4 +1,5 @@
 // intake-web: flags, files and process lifecycle; what it serves is in handler.ts.
+import { setMaxListeners } from "node:events";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
@@ -33,6 +34,7 @@ function start(options: GatewayOptions): void {
   const ca = options.intakedTlsCa === "" ? undefined : readFileSync(options.intakedTlsCa, "utf8");
   const tls = options.tlsCert !== "";
   const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal); // one listener per open dashboard stream
   const handler = createHandler({
     site,
     upstream: connectUpstream(options.intaked, ca),
