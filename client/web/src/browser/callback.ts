@@ -31,10 +31,19 @@ function input(form: HTMLFormElement, name: string): HTMLInputElement {
 }
 
 function enhance(form: HTMLFormElement): void {
-  // crypto.randomUUID exists only in secure contexts; elsewhere the server's id stays.
-  if (typeof crypto.randomUUID === "function") {
-    input(form, Field.requestId).value = crypto.randomUUID();
-  }
+  // One id per filled-in form: retries of it are one submission. crypto.randomUUID exists only
+  // in secure contexts; elsewhere the server's id stays.
+  const newRequestId = () => {
+    if (typeof crypto.randomUUID === "function") {
+      input(form, Field.requestId).value = crypto.randomUUID();
+    }
+  };
+  newRequestId();
+  // Back from the thank-you page, the browser may restore this page as it was: a form filled in
+  // anew is a new submission, not a repeat of the one already sent.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) newRequestId();
+  });
 
   const phone = input(form, Field.phone);
   phone.addEventListener("input", (event) => {
@@ -74,7 +83,7 @@ async function send(form: HTMLFormElement): Promise<void> {
     const response = await withRetry(() => client.submitCallback(request), {
       retries: 4,
       baseMs: 500,
-      onRetry: () => setStatus("Intake is busy. Trying again…"),
+      onRetry: () => setStatus("The service is busy. Trying again…"),
     });
     const thanks = `${listingId === "" ? "" : `/l/${listingId}`}/thanks`;
     location.assign(`${thanks}?submission=${encodeURIComponent(response.submissionId)}`);

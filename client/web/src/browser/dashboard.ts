@@ -335,7 +335,7 @@ function applyEvent(event: SubscribeLeadsResponse): void {
     remove(lead.leadId);
   } else if (upsert(lead) && event.type === LeadEventType.ASSIGNED && !redacted(lead)) {
     chime();
-    announce("New lead received.");
+    announce(`New lead received at ${new Date().toLocaleTimeString()}.`);
   }
   arrange();
 }
