@@ -12,6 +12,7 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/api/malformed_request.h"
 
 namespace intake::api {
 namespace {
@@ -50,6 +51,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
     std::initializer_list<const char*> services, std::string* bound) {
   int port = 0;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(address, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -151,17 +151,46 @@ TEST_F(ServerTest, PublicListenerHasNoReflection) {
   EXPECT_EQ(code, grpc::StatusCode::UNIMPLEMENTED);
 }
 
-// Calls `method` with an empty request through a generic stub and returns the status code.
-grpc::StatusCode CallEmpty(const std::shared_ptr<grpc::Channel>& channel,
-                           const std::string& method) {
+// Calls `method` with `bytes` as the request message through a generic stub.
+grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                           const std::string& bytes) {
   grpc::GenericStub stub(channel);
   auto context = ContextWithDeadline();
-  grpc::Slice empty("");  // An empty message is zero bytes, but a valid buffer has a slice.
-  grpc::ByteBuffer request(&empty, 1), response;
+  grpc::Slice slice(bytes);  // An empty message is zero bytes, but a valid buffer has a slice.
+  grpc::ByteBuffer request(&slice, 1), response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &response,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get().error_code();
+  return done.get_future().get();
+}
+
+// Calls `method` with an empty request and returns the status code.
+grpc::StatusCode CallEmpty(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& method) {
+  return CallWithBytes(channel, method, "").error_code();
+}
+
+// Calls `method` and closes the request side without sending any message.
+grpc::Status CallWithoutMessage(const std::shared_ptr<grpc::Channel>& channel,
+                                const std::string& method) {
+  grpc::GenericStub stub(channel);
+  auto context = ContextWithDeadline();
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(context.get(), method, &cq);
+  grpc::Status status;
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  EXPECT_TRUE(cq.Next(&tag, &ok) && ok);
+  call->WritesDone(reinterpret_cast<void*>(2));
+  EXPECT_TRUE(cq.Next(&tag, &ok));
+  call->Finish(&status, reinterpret_cast<void*>(3));
+  EXPECT_TRUE(cq.Next(&tag, &ok) && ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
 }
 
 std::vector<std::string> MethodsOf(const std::string& service_name) {
@@ -220,6 +249,57 @@ TEST_F(ServerTest, BuiltRpcsRefuseCallsWithoutATokenAndTheRestAreUnimplemented) 
       EXPECT_EQ(CallEmpty(c.channel, method), ExpectedForEmptyCall(method)) << method;
     }
   }
+}
+
+// gRPC 1.51 would answer these with UNIMPLEMENTED and no message, as if the method did not
+// exist (README, "The API at a glance"): unary and server-streaming methods alike, before any
+// token is checked, and the status never echoes what was sent.
+TEST_F(ServerTest, ARequestThatIsNotAValidMessageIsInvalidArgumentNamingItsType) {
+  // Field 0 does not exist, and the bytes after it look like a phone number.
+  const std::string garbage = std::string("\x00\x01", 2) + "(305) 736-5000";
+  struct Case {
+    std::shared_ptr<grpc::Channel> channel;
+    std::string method;
+    std::string type;
+  };
+  const std::vector<Case> cases = {
+      {server_->PublicChannel(), "/intake.v1.IntakeService/SubmitCallback",
+       "intake.v1.SubmitCallbackRequest"},
+      {server_->PublicChannel(), "/intake.v1.ProviderService/SubscribeLeads",
+       "intake.v1.SubscribeLeadsRequest"},
+      {server_->PublicChannel(), "/intake.v1.ProviderService/AcknowledgeLead",
+       "intake.v1.AcknowledgeLeadRequest"},
+      {server_->AdminChannel(), "/intake.v1.AdminService/CreateProvider",
+       "intake.v1.CreateProviderRequest"},
+      {server_->AdminChannel(), "/intake.v1.AdminService/WatchLeads",
+       "intake.v1.WatchLeadsRequest"},
+  };
+  for (const Case& c : cases) {
+    const grpc::Status status = CallWithBytes(c.channel, c.method, garbage);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.method;
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("the request is not a valid ", c.type, " message"));
+    const grpc::Status missing = CallWithoutMessage(c.channel, c.method);
+    EXPECT_EQ(missing.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.method;
+    EXPECT_EQ(missing.error_message(), status.error_message());
+  }
+  // Nothing was stored, and the server still serves.
+  v1::AdminServiceListLeadsRequest list;
+  v1::AdminServiceListLeadsResponse leads;
+  auto context = ContextWithDeadline();
+  context->AddMetadata("authorization", "Bearer " + server_->AdminToken());
+  ASSERT_TRUE(v1::AdminService::NewStub(server_->AdminChannel())
+                  ->ListLeads(context.get(), list, &leads)
+                  .ok());
+  EXPECT_EQ(leads.leads_size(), 0);
+  v1::ListProvidersRequest list_providers;
+  v1::ListProvidersResponse providers;
+  context = ContextWithDeadline();
+  context->AddMetadata("authorization", "Bearer " + server_->AdminToken());
+  ASSERT_TRUE(v1::AdminService::NewStub(server_->AdminChannel())
+                  ->ListProviders(context.get(), list_providers, &providers)
+                  .ok());
+  EXPECT_EQ(providers.providers_size(), 0);
 }
 
 TEST_F(ServerTest, AdminServiceIsNotOnThePublicListener) {
