@@ -8,59 +8,21 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/intaked_process.h"
+#include "tests/e2e/shell_blocks.h"
+#include "tests/testing/text_file.h"
 
 namespace intake::testing {
 namespace {
 
-struct Block {
-  std::string marker;  // "", "server" or "background".
-  std::string script;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// The ```sh blocks of the README section headed `heading`, with the marker before each.
-std::vector<Block> SectionBlocks(const std::string& readme, absl::string_view heading) {
-  std::vector<Block> blocks;
-  bool in_section = false, in_block = false;
-  std::string marker;
-  for (absl::string_view line : absl::StrSplit(readme, '\n')) {
-    if (absl::StartsWith(line, "## ")) in_section = line == heading;
-    if (!in_section) continue;
-    if (in_block) {
-      if (line == "```") {
-        in_block = false;
-      } else {
-        absl::StrAppend(&blocks.back().script, line, "\n");
-      }
-    } else if (line == "```sh") {
-      in_block = true;
-      blocks.push_back({marker, ""});
-      marker.clear();
-    } else if (absl::ConsumePrefix(&line, "<!-- readme-test: ")) {
-      marker = std::string(absl::StripSuffix(line, " -->"));
-    }
-  }
-  return blocks;
-}
-
-std::vector<Block> ReadmeSection(absl::string_view heading) {
-  return SectionBlocks(ReadFile(std::string(INTAKE_SOURCE_DIR) + "/README.md"), heading);
+std::vector<ShellBlock> ReadmeSection(absl::string_view heading) {
+  return SectionShellBlocks(ReadTextFile(std::string(INTAKE_SOURCE_DIR) + "/README.md"), heading);
 }
 
 // A scratch directory laid out as a reader's checkout: the server's data in ./var and
@@ -80,10 +42,10 @@ class Checkout {
   // each background block (another terminal) in its own process group as $BACKGROUND<n> with
   // its output in background<n>.out, then `epilogue`. intakectl finds intaked through
   // INTAKE_ADDR and INTAKE_PUBLIC_ADDR. Returns the script's exit status.
-  int Run(const std::vector<Block>& blocks, const std::string& epilogue) {
+  int Run(const std::vector<ShellBlock>& blocks, const std::string& epilogue) {
     script_ = "set -euo pipefail\nset -m\n";
     int background = 0;
-    for (const Block& block : blocks) {
+    for (const ShellBlock& block : blocks) {
       if (block.marker == "background") {
         absl::StrAppend(&script_, "(\n", block.script, ") >background", background,
                         ".out 2>&1 &\nBACKGROUND", background, "=$!\n");
@@ -107,7 +69,7 @@ class Checkout {
 
   // The script and what it printed, for failure messages.
   std::string Transcript() const {
-    return absl::StrCat(script_, "\n--- output ---\n", ReadFile(dir_.File("readme.out")));
+    return absl::StrCat(script_, "\n--- output ---\n", ReadTextFile(dir_.File("readme.out")));
   }
 
  private:
@@ -119,7 +81,7 @@ class Checkout {
 bool Succeeded(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 
 TEST(ReadmeTest, TheWalkthroughWorksVerbatim) {
-  std::vector<Block> blocks = ReadmeSection("## Walkthrough");
+  std::vector<ShellBlock> blocks = ReadmeSection("## Walkthrough");
   ASSERT_GE(blocks.size(), 4u) << "the README lost its walkthrough";
   ASSERT_EQ(blocks[0].marker, "server");
   EXPECT_EQ(blocks[0].script, "make run\n");
@@ -132,8 +94,8 @@ TEST(ReadmeTest, TheWalkthroughWorksVerbatim) {
                                                                       << checkout.Transcript();
 
   // Terminal 3 saw the lead arrive, and the figures show the recorded response.
-  const std::string output = ReadFile(checkout.File("readme.out"));
-  const std::string tail = ReadFile(checkout.File("background0.out"));
+  const std::string output = ReadTextFile(checkout.File("readme.out"));
+  const std::string tail = ReadTextFile(checkout.File("background0.out"));
   EXPECT_TRUE(absl::StrContains(tail, "sunrise-miami")) << tail;
   EXPECT_TRUE(absl::StrContains(output, "sunrise")) << output;
   EXPECT_TRUE(absl::StrContains(output, "100%")) << "response rate after the call:\n" << output;
@@ -142,7 +104,7 @@ TEST(ReadmeTest, TheWalkthroughWorksVerbatim) {
 // buf curl through server reflection: services and methods listed, health checked, an
 // AdminService call made from JSON, and WatchLeads followed until a lead arrives.
 TEST(ReadmeTest, TheBufCurlRecipesWorkVerbatim) {
-  const std::vector<Block> blocks = ReadmeSection("## Calling intaked with buf curl");
+  const std::vector<ShellBlock> blocks = ReadmeSection("## Calling intaked with buf curl");
   ASSERT_GE(blocks.size(), 5u) << "the README lost its buf curl recipes";
   ASSERT_EQ(blocks.back().marker, "background") << "the last recipe follows WatchLeads";
 
@@ -154,7 +116,7 @@ TEST(ReadmeTest, TheBufCurlRecipesWorkVerbatim) {
       "build/bin/intakectl submit --phone='(305) 736-5000' --region=FL --consent_text='I agree.'\n",
       "timeout 30 bash -c 'until grep -q LEAD_EVENT_TYPE_ASSIGNED background0.out; do ",
       "sleep 0.1; done'\n", "kill -- -$BACKGROUND0\n");
-  std::vector<Block> with_buf = blocks;
+  std::vector<ShellBlock> with_buf = blocks;
   with_buf.insert(
       with_buf.begin(),
       {"", absl::StrCat("export PATH=\"", std::filesystem::path(BUF_PATH).parent_path().string(),
@@ -162,14 +124,14 @@ TEST(ReadmeTest, TheBufCurlRecipesWorkVerbatim) {
   ASSERT_TRUE(Succeeded(checkout.Run(with_buf, epilogue))) << "the recipes failed:\n"
                                                            << checkout.Transcript();
 
-  const std::string output = ReadFile(checkout.File("readme.out"));
+  const std::string output = ReadTextFile(checkout.File("readme.out"));
   for (const char* expected :
        {"intake.v1.AdminService\n", "grpc.health.v1.Health\n", "grpc.health.v1.Health/Check\n",
         "intake.v1.ProviderService/SubscribeLeads\n", R"("status": "SERVING")",
         R"("providerId": "harbor")"}) {
     EXPECT_TRUE(absl::StrContains(output, expected)) << expected << " in:\n" << output;
   }
-  const std::string stream = ReadFile(checkout.File("background0.out"));
+  const std::string stream = ReadTextFile(checkout.File("background0.out"));
   EXPECT_TRUE(absl::StrContains(stream, R"("providerId": "harbor")")) << stream;
 }
 

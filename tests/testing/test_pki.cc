@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,13 +24,6 @@ void Openssl(const std::string& dir, const std::string& args) {
 }
 
 }  // namespace
-
-std::string ReadTextFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 TestCa::TestCa(std::string dir, const std::string& name) : dir_(std::move(dir)) {
   ca_ = {absl::StrCat(dir_, "/", name, ".pem"), absl::StrCat(dir_, "/", name, ".key")};

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "tests/testing/text_file.h"  // ReadTextFile, which its users rely on.
+
 namespace intake::testing {
 
 // A PEM certificate and its unencrypted private key, as files.
@@ -33,9 +35,6 @@ class TestCa {
   std::string dir_;
   CertFiles ca_;
 };
-
-// The contents of the file at `path` ("" if it cannot be read).
-std::string ReadTextFile(const std::string& path);
 
 }  // namespace intake::testing
 
