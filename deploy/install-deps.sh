@@ -21,6 +21,8 @@ debian_packages=(
   chromium openssl util-linux
   # PostgreSQL mode: libpq, and the server the tests start privately.
   libpq-dev postgresql-15
+  # The Python example provider client: gRPC for Debian's python3, and its code generator.
+  python3-grpcio python3-grpc-tools
 )
 
 # Exact versions: a new release must be a reviewed change, never a surprise in CI.
