@@ -2,7 +2,7 @@
 // the real gateway to the real intaked, what the gateway adds to a submission, keys and tokens,
 // headers and limits, TLS with HTTP/2, and shutting down.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import http2 from "node:http2";
 import { join } from "node:path";
@@ -29,6 +29,8 @@ import {
   phone,
   setScene,
   tempDir,
+  throwawayCertificate,
+  waitFor,
   type Scene,
 } from "./harness.js";
 
@@ -193,6 +195,12 @@ describe("IntakeService through the gateway", () => {
     const error = await rejection(intakeVia(nowhere.url).submitCallback(submission(++nextPhone)));
     assert.equal(error.code, Code.Unavailable);
     assert.doesNotMatch(error.message, /127\.0\.0\.1|ECONNREFUSED/);
+    // Ops hear of it, with the method and the cause, and nothing of the request.
+    const line = await waitFor("the gateway's log line", () =>
+      nowhere.stderr.split("\n").find((l) => l.includes("upstream method=SubmitCallback")),
+    );
+    assert.match(line, /code=Unavailable cause=".*ECONNREFUSED/);
+    assert.doesNotMatch(nowhere.stderr, /736-|Web Test/);
   });
 
   test("a request larger than the limit is refused", async () => {
@@ -351,31 +359,7 @@ describe("HTTP", () => {
   });
 
   test("with a certificate: HTTPS with HTTP/2 (and HTTP/1.1), and HSTS", async () => {
-    const dir = tempDir("tls");
-    const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      ],
-      { stdio: "ignore" },
-    );
+    const { cert, key } = throwawayCertificate(tempDir("tls"));
     const tls = await extraGateway([`--tls_cert=${cert}`, `--tls_key=${key}`]);
     const ca = readFileSync(cert, "utf8");
     const url = `https://${tls.address}`;
@@ -406,6 +390,24 @@ describe("HTTP", () => {
       createConnectTransport({ baseUrl: url, httpVersion: "1.1", nodeOptions: { ca } }),
     );
     await http1.getResponseStats({ listingId: "sunrise-miami" });
+  });
+
+  test("TLS to intaked with --intaked_tls_ca; without the CA, UNAVAILABLE", async () => {
+    const { cert, key } = throwawayCertificate(tempDir("intaked-tls"));
+    const secure = await Intaked.start([`--tls_cert=${cert}`, `--tls_key=${key}`]);
+    try {
+      const trusting = await Gateway.start(secure, [`--intaked_tls_ca=${cert}`]);
+      extraGateways.push(trusting);
+      const general = { ...submission(++nextPhone), listingId: "" };
+      assert.notEqual((await intakeVia(trusting.url).submitCallback(general)).submissionId, "");
+
+      const plain = await Gateway.start(secure);
+      extraGateways.push(plain);
+      const error = await rejection(intakeVia(plain.url).getResponseStats({ listingId: "" }));
+      assert.equal(error.code, Code.Unavailable);
+    } finally {
+      await secure.dispose();
+    }
   });
 
   test("SIGTERM ends open dashboard streams with UNAVAILABLE and exits 0", async () => {

@@ -87,21 +87,24 @@ function providerHeaders(context: HandlerContext): Record<string, string> {
 export function registerServices(router: ConnectRouter, deps: ServiceDeps): void {
   const { upstream, intakeKey, log } = deps;
 
-  async function forward<T>(method: string, call: () => Promise<T>): Promise<T> {
+  async function forward<T>(context: HandlerContext, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (reason) {
-      throw logged(method, reason);
+      throw logged(context, reason);
     }
   }
 
-  function logged(method: string, reason: unknown): ConnectError {
+  // The error for the browser, logging failures to reach intaked: intaked's own statuses are
+  // the browser's business, and a call the browser abandoned is nobody's. The cause logged is
+  // a socket error, which carries no personal data.
+  function logged(context: HandlerContext, reason: unknown): ConnectError {
     const error = forwardedError(reason);
     const original = ConnectError.from(reason);
-    if (!original.metadata.has("grpc-status") && error.code !== original.code) {
-      // Only transport failures: intaked's own statuses are the browser's business. The cause
-      // is a socket error, which carries no personal data.
-      log(`upstream method=${method} code=${original.code} cause="${original.rawMessage}"`);
+    if (!original.metadata.has("grpc-status") && !context.signal.aborted) {
+      log(
+        `upstream method=${context.method.name} code=${Code[original.code]} cause="${original.rawMessage}"`,
+      );
     }
     return error;
   }
@@ -109,7 +112,7 @@ export function registerServices(router: ConnectRouter, deps: ServiceDeps): void
   router.service(IntakeService, {
     submitCallback(request, context) {
       const facts = context.values.get(requestFactsKey);
-      return forward("SubmitCallback", () =>
+      return forward(context, () =>
         upstream.intake.submitCallback(
           withRequestFacts(request, facts),
           unaryOptions(context, intakeKey.headers()),
@@ -117,7 +120,7 @@ export function registerServices(router: ConnectRouter, deps: ServiceDeps): void
       );
     },
     getResponseStats(request, context) {
-      return forward("GetResponseStats", () =>
+      return forward(context, () =>
         upstream.intake.getResponseStats(request, unaryOptions(context, intakeKey.headers())),
       );
     },
@@ -145,19 +148,19 @@ export function registerServices(router: ConnectRouter, deps: ServiceDeps): void
             Code.Unavailable,
           );
         }
-        throw logged("SubscribeLeads", reason);
+        throw logged(context, reason);
       } finally {
         context.signal.removeEventListener("abort", end);
         deps.shutdown.removeEventListener("abort", end);
       }
     },
     acknowledgeLead(request, context) {
-      return forward("AcknowledgeLead", () =>
+      return forward(context, () =>
         upstream.provider.acknowledgeLead(request, unaryOptions(context, providerHeaders(context))),
       );
     },
     recordContactAttempt(request, context) {
-      return forward("RecordContactAttempt", () =>
+      return forward(context, () =>
         upstream.provider.recordContactAttempt(
           request,
           unaryOptions(context, providerHeaders(context)),
@@ -165,12 +168,12 @@ export function registerServices(router: ConnectRouter, deps: ServiceDeps): void
       );
     },
     listLeads(request, context) {
-      return forward("ListLeads", () =>
+      return forward(context, () =>
         upstream.provider.listLeads(request, unaryOptions(context, providerHeaders(context))),
       );
     },
     getLead(request, context) {
-      return forward("GetLead", () =>
+      return forward(context, () =>
         upstream.provider.getLead(request, unaryOptions(context, providerHeaders(context))),
       );
     },

@@ -70,7 +70,8 @@ export class IntakeKey {
 // passed on as a new ConnectError with its code, message and raw details (google.rpc
 // BadRequest and friends), never with intaked's HTTP metadata: copying that would break the
 // Connect protocol's error responses. A failure to reach intaked at all (no status from it)
-// becomes UNAVAILABLE with a message that names no internal address.
+// becomes UNAVAILABLE (DEADLINE_EXCEEDED if the call's deadline passed) with a message that
+// names no internal address.
 export function forwardedError(reason: unknown): ConnectError {
   const upstream = ConnectError.from(reason);
   if (upstream.metadata.has("grpc-status")) {
@@ -78,8 +79,10 @@ export function forwardedError(reason: unknown): ConnectError {
     error.details = upstream.details;
     return error;
   }
-  if (upstream.code === Code.Canceled || upstream.code === Code.DeadlineExceeded) {
+  if (upstream.code === Code.DeadlineExceeded) {
     return new ConnectError(upstream.rawMessage, upstream.code);
   }
+  // Whatever the transport made of it (a refused connection, a TLS mismatch that reads as
+  // "canceled"), for the browser intake is not reachable now.
   return new ConnectError("intake is unreachable; retry shortly", Code.Unavailable);
 }
