@@ -22,6 +22,7 @@ import {
   phone,
   setScene,
   tempDir,
+  throwawayCertificate,
   writeSiteFile,
   type Scene,
 } from "./harness.js";
@@ -419,6 +420,38 @@ describe("the callback page and the dashboard", () => {
 
     for (const [where, violations] of Object.entries(found)) {
       assert.deepEqual(violations, [], `${where}:\n${violations.join("\n")}`);
+    }
+  });
+
+  test("over TLS the browser speaks HTTP/2 to the gateway, dashboard stream included", async () => {
+    const { cert, key } = throwawayCertificate(tempDir("web-tls"));
+    const tls = await Gateway.start(intaked, [`--tls_cert=${cert}`, `--tls_key=${key}`]);
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      contexts.push(context);
+      const dashboard = await context.newPage();
+      await dashboard.goto(`https://${tls.address}/dashboard`);
+      await dashboard.getByLabel("Provider token").fill(scene.sunriseToken);
+      await dashboard.getByRole("button", { name: "Open dashboard" }).click();
+      const caller = newCaller("Over HTTP2");
+      const page = await context.newPage();
+      await page.goto(`https://${tls.address}/l/sunrise-miami`);
+      await fillForm(page, caller);
+      await page.getByRole("button", { name: "Call me back" }).click();
+      await page.waitForURL(/thanks/);
+      await card(dashboard, caller.name).waitFor();
+      const protocols = await dashboard.evaluate(() =>
+        [
+          ...performance.getEntriesByType("navigation"),
+          ...performance.getEntriesByType("resource"),
+        ].map((e) => `${(e as PerformanceResourceTiming).nextHopProtocol} ${e.name}`),
+      );
+      assert.ok(
+        protocols.length > 0 && protocols.every((p) => p.startsWith("h2 ")),
+        protocols.join("\n"),
+      );
+    } finally {
+      await tls.dispose();
     }
   });
 
