@@ -104,6 +104,8 @@ int64_t Result::affected_rows() const {
   return result_ != nullptr && absl::SimpleAtoi(PQcmdTuples(result_), &n) ? n : 0;
 }
 
+absl::string_view Result::command() const { return result_ == nullptr ? "" : PQcmdStatus(result_); }
+
 bool Result::IsNull(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
 
 absl::string_view Result::Text(int row, int column) const {
@@ -191,7 +193,16 @@ absl::StatusOr<Result> Connection::Exec(absl::string_view sql, absl::Span<const 
   return std::move(results->front());
 }
 
-absl::StatusOr<std::vector<Result>> Connection::ExecAll(absl::Span<const Query> queries) {
+absl::StatusOr<std::vector<Result>> Connection::ExecAll(absl::Span<const Query> queries,
+                                                        size_t* failed) {
+  size_t failed_index = queries.size();
+  absl::StatusOr<std::vector<Result>> results = RunPipeline(queries, failed_index);
+  if (failed != nullptr) *failed = failed_index;
+  return results;
+}
+
+absl::StatusOr<std::vector<Result>> Connection::RunPipeline(absl::Span<const Query> queries,
+                                                            size_t& failed) {
   if (!ok()) return absl::UnavailableError("the database connection is lost");
   if (PQenterPipelineMode(conn_) != 1) return PgError("entering pipeline mode", nullptr, conn_);
   // Per query: whether a Parse of a new statement was sent before it, and its name.
@@ -251,6 +262,7 @@ absl::StatusOr<std::vector<Result>> Connection::ExecAll(absl::Span<const Query> 
       } else if (failure.ok()) {
         failure = PgError(absl::StrCat("preparing `", queries[i].sql.substr(0, 60), "`"),
                           parsed.result_, conn_);
+        failed = i;
       }
     }
     Result r = next();

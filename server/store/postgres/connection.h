@@ -74,6 +74,9 @@ class Result {
   int columns() const;
   // Rows an INSERT, UPDATE or DELETE touched.
   int64_t affected_rows() const;
+  // The command tag ("COMMIT", "INSERT 0 1", ...). A COMMIT of a transaction that had
+  // failed reports "ROLLBACK", without an error.
+  absl::string_view command() const;
   bool IsNull(int row, int column) const;
   // The value as text; empty for NULL.
   absl::string_view Text(int row, int column) const;
@@ -132,9 +135,13 @@ class Connection {
   // Sends `queries` in one round trip and returns their results in order. Each statement
   // still runs as if sent alone (its own snapshot, its own locks), in order; outside an
   // explicit transaction they form one implicit transaction. If one fails, the later ones do
-  // not run and its error is returned; inside a transaction, the transaction is then aborted
-  // as with any failed statement.
-  absl::StatusOr<std::vector<Result>> ExecAll(absl::Span<const Query> queries);
+  // not run and its error is returned, and `failed` (if not null) receives its index (or
+  // queries.size() for a failure of no statement in particular, such as a lost connection
+  // before any result); inside a transaction, the transaction is then aborted as with any
+  // failed statement. Meant for a handful of statements: libpq sends them all before reading
+  // any result.
+  absl::StatusOr<std::vector<Result>> ExecAll(absl::Span<const Query> queries,
+                                              size_t* failed = nullptr);
 
   // Runs `sql`, which may hold several statements but no parameters (schema scripts, session
   // settings). Errors as PgError.
@@ -153,6 +160,8 @@ class Connection {
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
+  // ExecAll's work; sets `failed` only if a statement failed.
+  absl::StatusOr<std::vector<Result>> RunPipeline(absl::Span<const Query> queries, size_t& failed);
 
   PGconn* const conn_;
   // The statements prepared on this connection, by text, and their names.
