@@ -188,6 +188,10 @@ int main(int argc, char** argv) {
         absl::StrCat(data_dir, "/data.key: ", cipher.status().message())));
   }
 
+  absl::StatusOr<std::string> page_token_key =
+      intake::store::DeriveDataSubkey(*data_key, "pagetokn", intake::api::PageTokens::kKeyBytes);
+  if (!page_token_key.ok()) return Fail(page_token_key.status());
+
   intake::stream::SubscriberHub hub;
   intake::store::StoreOptions store_options;
   store_options.cipher = cipher->get();
@@ -220,6 +224,7 @@ int main(int argc, char** argv) {
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.response_policy.sla = absl::GetFlag(FLAGS_response_sla);
   options.response_policy.window = absl::GetFlag(FLAGS_response_window);
+  options.page_token_key = *std::move(page_token_key);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
       intake::api::IntakeServer::Start(
           options, {store->get(), auth->get(), &phones, &hub, &intake::SystemClock::Get()});

@@ -109,12 +109,12 @@ ServerUnaryReactor* AdminServiceImpl::ListProviders(CallbackServerContext* conte
                                                     const v1::ListProvidersRequest* request,
                                                     v1::ListProvidersResponse* response) {
   return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
-    constexpr absl::string_view kScope = "providers";
+    constexpr absl::string_view kScope = "AdminService.ListProviders";
     INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
-    INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(kScope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(kScope, request->page_token()));
     INTAKE_ASSIGN_OR_RETURN(store::Page<Provider> page, store_.ListProviders(limit, after));
     for (const Provider& p : page.items) ToProto(p, response->add_providers());
-    response->set_next_page_token(EncodePageToken(kScope, page.next_after));
+    response->set_next_page_token(page_tokens_.Encode(kScope, page.next_after));
     return absl::OkStatus();
   });
 }
@@ -171,13 +171,13 @@ ServerUnaryReactor* AdminServiceImpl::ListListings(CallbackServerContext* contex
     if (!request->provider_id().empty()) {
       INTAKE_RETURN_IF_ERROR(CheckId("provider_id", request->provider_id()));
     }
-    const std::string scope = absl::StrCat("listings/", request->provider_id());
+    const std::string scope = absl::StrCat("AdminService.ListListings/", request->provider_id());
     INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
-    INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(scope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(scope, request->page_token()));
     INTAKE_ASSIGN_OR_RETURN(store::Page<Listing> page,
                             store_.ListListings(limit, after, request->provider_id()));
     for (const Listing& l : page.items) ToProto(l, response->add_listings());
-    response->set_next_page_token(EncodePageToken(scope, page.next_after));
+    response->set_next_page_token(page_tokens_.Encode(scope, page.next_after));
     return absl::OkStatus();
   });
 }
@@ -198,13 +198,13 @@ ServerUnaryReactor* AdminServiceImpl::ListLeads(CallbackServerContext* context,
       violations.push_back({"unassigned", "cannot be combined with provider_id"});
     }
     if (!violations.empty()) return BadRequest(violations);
-    const std::string scope =
-        absl::StrCat("leads/", filter.provider_id, "/", request->state(), "/", filter.unassigned);
+    const std::string scope = absl::StrCat("AdminService.ListLeads/", filter.provider_id, "/",
+                                           request->state(), "/", filter.unassigned);
     INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
-    INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(scope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(scope, request->page_token()));
     INTAKE_ASSIGN_OR_RETURN(store::Page<Lead> page, store_.ListLeads(filter, limit, after));
     for (const Lead& lead : page.items) ToProto(lead, response->add_leads());
-    response->set_next_page_token(EncodePageToken(scope, page.next_after));
+    response->set_next_page_token(page_tokens_.Encode(scope, page.next_after));
     return absl::OkStatus();
   });
 }

@@ -75,12 +75,13 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::ListLeads(grpc::CallbackServerCon
     filter.provider_id = p.provider_id;
     filter.state = FromProto(request->state(), "state", &violations);
     if (!violations.empty()) return BadRequest(violations);
-    const std::string scope = absl::StrCat("leads/", p.provider_id, "/", request->state());
+    const std::string scope =
+        absl::StrCat("ProviderService.ListLeads/", p.provider_id, "/", request->state());
     INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
-    INTAKE_ASSIGN_OR_RETURN(std::string after, DecodePageToken(scope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(scope, request->page_token()));
     INTAKE_ASSIGN_OR_RETURN(store::Page<Lead> page, store_.ListLeads(filter, limit, after));
     for (const Lead& lead : page.items) ToProviderProto(lead, response->add_leads());
-    response->set_next_page_token(EncodePageToken(scope, page.next_after));
+    response->set_next_page_token(page_tokens_.Encode(scope, page.next_after));
     return absl::OkStatus();
   });
 }

@@ -5,6 +5,7 @@
 
 #include "intake/v1/provider_service.grpc.pb.h"
 #include "server/api/lead_stream.h"
+#include "server/api/paging.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/store/store.h"
@@ -15,8 +16,12 @@ class ProviderServiceImpl final : public v1::ProviderService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
   ProviderServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams,
-                      ResponseFiguresCache* figures)
-      : gate_(*gate), store_(*store), streams_(streams), figures_(*figures) {}
+                      ResponseFiguresCache* figures, const PageTokens* page_tokens)
+      : gate_(*gate),
+        store_(*store),
+        streams_(streams),
+        figures_(*figures),
+        page_tokens_(*page_tokens) {}
 
   grpc::ServerWriteReactor<v1::SubscribeLeadsResponse>* SubscribeLeads(
       grpc::CallbackServerContext* context, const v1::SubscribeLeadsRequest* request) override;
@@ -38,6 +43,7 @@ class ProviderServiceImpl final : public v1::ProviderService::CallbackService {
   store::Store& store_;
   const LeadStreamContext streams_;
   ResponseFiguresCache& figures_;
+  const PageTokens& page_tokens_;
 };
 
 }  // namespace intake::api

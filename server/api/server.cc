@@ -72,10 +72,11 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
     : executor_(options.blocking_threads),
       gate_(deps.auth, &executor_),
       figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
+      page_tokens_(options.page_token_key),
       stream_context_{deps.store, deps.hub, &executor_, &streams_, options.heartbeat_interval},
-      public_services_(&gate_, deps, &figures_, stream_context_),
-      admin_services_(&gate_, deps, &figures_, stream_context_),
-      admin_(&gate_, deps.store, stream_context_, &figures_) {}
+      public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_),
+      admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_),
+      admin_(&gate_, deps.store, stream_context_, &figures_, &page_tokens_) {}
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
                                                                   const ServerDeps& deps) {

@@ -17,6 +17,7 @@
 #include "server/api/blocking_executor.h"
 #include "server/api/intake_service.h"
 #include "server/api/lead_stream.h"
+#include "server/api/paging.h"
 #include "server/api/provider_service.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
@@ -39,6 +40,9 @@ struct ServerOptions {
   // Response figures: the window and SLA, and how stale a cached computation may be.
   ResponsePolicy response_policy;
   absl::Duration figures_max_age = absl::Seconds(5);
+  // The key page tokens are signed with: PageTokens::kKeyBytes, the same on every replica
+  // (derived from the data key). Required.
+  std::string page_token_key;
 };
 
 // What the servers' services work with; none is owned, all must outlive the server.
@@ -78,9 +82,9 @@ class IntakeServer {
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
     Services(RpcGate* gate, const ServerDeps& deps, ResponseFiguresCache* figures,
-             const LeadStreamContext& streams)
+             const LeadStreamContext& streams, const PageTokens* page_tokens)
         : intake(gate, deps.store, deps.phones, figures),
-          provider(gate, deps.store, streams, figures) {}
+          provider(gate, deps.store, streams, figures, page_tokens) {}
     IntakeServiceImpl intake;
     ProviderServiceImpl provider;
   };
@@ -88,6 +92,7 @@ class IntakeServer {
   RpcGate gate_;
   StreamRegistry streams_;
   ResponseFiguresCache figures_;
+  const PageTokens page_tokens_;
   const LeadStreamContext stream_context_;
   Services public_services_;
   Services admin_services_;

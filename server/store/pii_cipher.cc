@@ -70,16 +70,42 @@ std::string PiiCipher::NewKeyHex() {
   return hex;
 }
 
-absl::StatusOr<std::unique_ptr<PiiCipher>> PiiCipher::FromKeyHex(absl::string_view key_hex) {
+namespace {
+
+// The data key from its hex form into `key`; false if it is not 64 hex digits.
+bool ParseDataKey(absl::string_view key_hex, unsigned char (&key)[crypto_kdf_KEYBYTES]) {
   InitSodiumOnce();
-  unsigned char key[crypto_kdf_KEYBYTES];
   size_t len = 0;
-  if (key_hex.size() != sizeof key * 2 ||
-      sodium_hex2bin(key, sizeof key, key_hex.data(), key_hex.size(), nullptr, &len, nullptr) !=
-          0 ||
-      len != sizeof key) {
-    return absl::FailedPreconditionError("the data key must be 64 hex digits");
+  return key_hex.size() == crypto_kdf_KEYBYTES * 2 &&
+         sodium_hex2bin(key, crypto_kdf_KEYBYTES, key_hex.data(), key_hex.size(), nullptr, &len,
+                        nullptr) == 0 &&
+         len == crypto_kdf_KEYBYTES;
+}
+
+absl::Status NotADataKey() {
+  return absl::FailedPreconditionError("the data key must be 64 hex digits");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DeriveDataSubkey(absl::string_view key_hex, absl::string_view context,
+                                             size_t bytes) {
+  if (context.size() != crypto_kdf_CONTEXTBYTES || context == kKdfContext ||
+      bytes < crypto_kdf_BYTES_MIN || bytes > crypto_kdf_BYTES_MAX) {
+    return absl::InvalidArgumentError("a subkey needs an 8-character context and 16 to 64 bytes");
   }
+  unsigned char key[crypto_kdf_KEYBYTES];
+  if (!ParseDataKey(key_hex, key)) return NotADataKey();
+  const std::string ctx(context);  // NUL-terminated, as libsodium reads it.
+  std::string subkey(bytes, '\0');
+  crypto_kdf_derive_from_key(Bytes(subkey), subkey.size(), 1, ctx.c_str(), key);
+  sodium_memzero(key, sizeof key);
+  return subkey;
+}
+
+absl::StatusOr<std::unique_ptr<PiiCipher>> PiiCipher::FromKeyHex(absl::string_view key_hex) {
+  unsigned char key[crypto_kdf_KEYBYTES];
+  if (!ParseDataKey(key_hex, key)) return NotADataKey();
   std::unique_ptr<PiiCipher> cipher(new PiiCipher());
   cipher->box_key_.resize(crypto_secretbox_KEYBYTES);
   cipher->hash_key_.resize(crypto_generichash_KEYBYTES);

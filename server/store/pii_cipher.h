@@ -12,6 +12,15 @@
 
 namespace intake::store {
 
+// A key for a purpose other than personal data (e.g. signing page tokens), `bytes` long
+// (16 to 64), derived from the hex data key with libsodium's KDF under `context`, exactly 8
+// characters naming the purpose. Every server holding the same data.key derives the same key,
+// so replicas sharing a data directory need no further secret file, and the derived key tells
+// nothing of the data key or of other purposes' keys. kFailedPrecondition as
+// PiiCipher::FromKeyHex.
+absl::StatusOr<std::string> DeriveDataSubkey(absl::string_view key_hex, absl::string_view context,
+                                             size_t bytes);
+
 // Thread-safe; immutable after creation.
 class PiiCipher {
  public:

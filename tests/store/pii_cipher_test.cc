@@ -43,5 +43,25 @@ TEST(PiiCipherTest, KeyMustBe64HexDigits) {
   }
 }
 
+// Replicas that share data.key derive the same subkey; each purpose gets its own, and none is
+// the data key or the PII keys.
+TEST(DeriveDataSubkeyTest, SameKeySameSubkeyOtherContextOtherSubkey) {
+  const std::string key = PiiCipher::NewKeyHex();
+  const absl::StatusOr<std::string> a = DeriveDataSubkey(key, "pagetokn", 32);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->size(), 32u);
+  EXPECT_EQ(DeriveDataSubkey(key, "pagetokn", 32).value(), *a);
+  EXPECT_NE(DeriveDataSubkey(key, "keycheck", 32).value(), *a);
+  EXPECT_NE(DeriveDataSubkey(PiiCipher::NewKeyHex(), "pagetokn", 32).value(), *a);
+  EXPECT_EQ(DeriveDataSubkey(std::string(64, 'g'), "pagetokn", 32).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  for (const auto& [context, bytes] : std::vector<std::pair<std::string, size_t>>{
+           {"intakepi", 32}, {"short", 32}, {"too-long-1", 32}, {"pagetokn", 8}}) {
+    EXPECT_EQ(DeriveDataSubkey(key, context, bytes).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << context << " " << bytes;
+  }
+}
+
 }  // namespace
 }  // namespace intake::store

@@ -1,6 +1,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,44 @@ TEST_F(SubmissionsTest, AFloodOfRefusalsCostsOneCommitNotOneEach) {
   // Every commit appends at least one 4 KiB frame to the WAL; a commit per refusal would have
   // grown it by megabytes.
   EXPECT_LE(std::filesystem::file_size(wal) - before, uintmax_t{4} * (4096 + 24));
+}
+
+// Every lead once, newest first, whatever the page size, and also when many leads share one
+// create_time (the clock stands still here: ties are ordered by lead_id).
+TEST_F(SubmissionsTest, ListLeadsPagesNeitherRepeatNorSkipWithinOneMicrosecond) {
+  AddProvider("p1");
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(Submit(ValidSubmission("+1212736510" + std::to_string(i))).ok());
+  }
+  clock_.Advance(absl::Microseconds(1));
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(Submit(ValidSubmission("+1212736520" + std::to_string(i))).ok());
+  }
+  LeadFilter filter;
+  filter.provider_id = "p1";
+  auto everything = store_->ListLeads(filter, 1000, "");
+  ASSERT_TRUE(everything.ok()) << everything.status();
+  ASSERT_EQ(everything->items.size(), 13u);
+  EXPECT_EQ(everything->next_after, "");
+  std::vector<std::string> all;
+  for (const Lead& lead : everything->items) all.push_back(lead.lead_id);
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
+  for (size_t i = 1; i < everything->items.size(); ++i) {
+    EXPECT_GE(everything->items[i - 1].create_time, everything->items[i].create_time);
+  }
+  for (int page_size : {1, 2, 3, 5, 6, 7, 12, 13}) {
+    std::vector<std::string> paged;
+    std::string after;
+    for (int pages = 0; pages <= 13; ++pages) {
+      auto page = store_->ListLeads(filter, page_size, after);
+      ASSERT_TRUE(page.ok()) << page.status();
+      EXPECT_LE(page->items.size(), static_cast<size_t>(page_size));
+      for (const Lead& lead : page->items) paged.push_back(lead.lead_id);
+      after = page->next_after;
+      if (after.empty()) break;
+    }
+    EXPECT_EQ(paged, all) << "page_size " << page_size;
+  }
 }
 
 TEST_F(SubmissionsTest, UnknownListingStoresNothing) {
