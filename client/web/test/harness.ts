@@ -128,14 +128,20 @@ export class Intaked {
   private async run(listen: string): Promise<void> {
     const portsFile = join(this.scratch, "ports.json");
     rmSync(portsFile, { force: true });
-    this.child = new Child(INTAKED, [
-      `--listen=${listen}`,
-      "--admin_listen=127.0.0.1:0",
-      `--data_dir=${this.dataDir}`,
-      `--ports_file=${portsFile}`,
-      `--intake_keys_file=${this.keyFile}`,
-      ...this.extraArgs,
-    ]);
+    // Any other listener intaked grows (metrics) also on port 0, so tests never collide on a
+    // default port; through the environment, which intaked ignores for flags it lacks.
+    this.child = new Child(
+      INTAKED,
+      [
+        `--listen=${listen}`,
+        "--admin_listen=127.0.0.1:0",
+        `--data_dir=${this.dataDir}`,
+        `--ports_file=${portsFile}`,
+        `--intake_keys_file=${this.keyFile}`,
+        ...this.extraArgs,
+      ],
+      { INTAKE_METRICS_LISTEN: "127.0.0.1:0" },
+    );
     const ports = await this.child.ports(portsFile);
     this.listen = ports["listen"] ?? "";
     this.admin = ports["admin_listen"] ?? "";
