@@ -38,8 +38,10 @@ ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "health and server reflection). Keep it on loopback or a private network. "
           "Env: INTAKE_ADMIN_LISTEN.");
 ABSL_FLAG(std::string, data_dir, "./var",
-          "Directory of the SQLite database (intake.db) and the admin token (admin.token); "
-          "created with mode 0700 if missing. Env: INTAKE_DATA_DIR.");
+          "Directory of the SQLite database (intake.db), the admin token (admin.token) and "
+          "the data key (data.key) that seals callers' data: back the key up apart from the "
+          "database, which is useless without it. Created with mode 0700 if missing. "
+          "Env: INTAKE_DATA_DIR.");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, once serving, write the bound addresses there as one JSON object "
           "{\"listen\": ..., \"admin_listen\": ...}, so scripts using port 0 need not guess. "
@@ -178,8 +180,20 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::string> admin_token =
       intake::store::ReadOrCreateSecretFile(admin_token_path, intake::api::NewBearerToken);
   if (!admin_token.ok()) return Fail(admin_token.status());
-  absl::StatusOr<std::string> data_key = intake::store::ReadOrCreateSecretFile(
-      data_dir + "/data.key", intake::store::PiiCipher::NewKeyHex);
+  // A new key only goes with a new database: one made for an existing (say, restored)
+  // database could never open the callers' data sealed in it.
+  const std::string db_path = data_dir + "/intake.db";
+  const std::string key_path = data_dir + "/data.key";
+  absl::StatusOr<std::string> data_key =
+      std::filesystem::exists(db_path)
+          ? intake::store::ReadSecretFile(key_path)
+          : intake::store::ReadOrCreateSecretFile(key_path, intake::store::PiiCipher::NewKeyHex);
+  if (absl::IsNotFound(data_key.status())) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+        key_path, " is missing, but ", db_path,
+        " exists: put back the data.key that belongs to this database (a new key could not "
+        "read the callers' data in it)")));
+  }
   if (!data_key.ok()) return Fail(data_key.status());
   absl::StatusOr<std::unique_ptr<intake::store::PiiCipher>> cipher =
       intake::store::PiiCipher::FromKeyHex(*data_key);
@@ -201,7 +215,7 @@ int main(int argc, char** argv) {
     hub.Notify(head, providers);
   };
   absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
-      intake::store::Store::Open(data_dir + "/intake.db", store_options);
+      intake::store::Store::Open(db_path, store_options);
   if (!store.ok()) return Fail(store.status());
   hub.Notify((*store)->head_sequence(), {});
   absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens =

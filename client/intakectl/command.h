@@ -67,6 +67,7 @@ std::vector<Command> LeadCommands();      // leads.cc, lead_tail.cc
 std::vector<Command> IntakeCommands();    // intake.cc
 std::vector<Command> PrivacyCommands();   // privacy.cc
 std::vector<Command> ServerCommands();    // server_info.cc: stats, health
+std::vector<Command> BackupCommands();    // backup.cc
 
 // The tail command, kept in its own file for its size; LeadCommands() includes it.
 Command LeadTailCommand();

@@ -69,7 +69,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {ProviderCommands, TokenCommands, ListingCommands, LeadCommands, IntakeCommands,
-                     PrivacyCommands, ServerCommands}) {
+                     PrivacyCommands, ServerCommands, BackupCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/api/backup_stream.h"
 #include "server/api/convert.h"
 #include "server/api/paging.h"
 #include "server/api/provider_service.h"
@@ -259,6 +260,15 @@ grpc::ServerWriteReactor<v1::WatchLeadsResponse>* AdminServiceImpl::WatchLeads(
     return RefusedStream<v1::WatchLeadsResponse>(ToGrpcStatus(principal.status()));
   }
   return new LeadStream<v1::WatchLeadsResponse>(streams_, "", "", request->after_sequence());
+}
+
+grpc::ServerWriteReactor<v1::BackupDatabaseResponse>* AdminServiceImpl::BackupDatabase(
+    CallbackServerContext* context, const v1::BackupDatabaseRequest* /*request*/) {
+  absl::StatusOr<Principal> principal = gate_.auth().Authenticate(*context, Access::kAdmin);
+  if (!principal.ok()) {
+    return RefusedStream<v1::BackupDatabaseResponse>(ToGrpcStatus(principal.status()));
+  }
+  return new BackupStream(streams_.store, streams_.executor, streams_.registry);
 }
 
 ServerUnaryReactor* AdminServiceImpl::GetStats(CallbackServerContext* context,

@@ -61,6 +61,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;
+  grpc::ServerWriteReactor<v1::BackupDatabaseResponse>* BackupDatabase(
+      grpc::CallbackServerContext* context, const v1::BackupDatabaseRequest* request) override;
 
  private:
   RpcGate& gate_;

@@ -154,6 +154,12 @@ constexpr Migration kMigrations[] = {
       INSERT OR IGNORE INTO counters (name, value) VALUES
         ('invalid_submissions', 0), ('rate_limited', 0);
     )sql"},
+    {7, R"sql(
+      -- The id (PiiCipher::key_id, never the key) of the data key the sealed data is sealed
+      -- with: a database restored without its key, or beside a new one, is refused at start
+      -- instead of failing on every lead. NULL until the first start that knows of it.
+      ALTER TABLE instance ADD COLUMN data_key_id TEXT;
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

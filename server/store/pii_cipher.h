@@ -45,11 +45,17 @@ class PiiCipher {
   // without the key confirm a guessed submission.
   std::string PayloadHash(absl::string_view payload) const;
 
+  // Names the data key without revealing it: 16 hex digits derived from the key one way
+  // (a subkey of its own). The database records the id of the key its data is sealed with,
+  // so that a wrong or new key is refused at start instead of failing on every lead.
+  const std::string& key_id() const { return key_id_; }
+
  private:
   PiiCipher() = default;
   std::string box_key_;      // Subkey 1 of the data key.
   std::string hash_key_;     // Subkey 2.
   std::string payload_key_;  // Subkey 3.
+  std::string key_id_;       // Hex of the first 8 bytes of subkey 4.
 };
 
 }  // namespace intake::store

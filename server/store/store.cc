@@ -1,9 +1,12 @@
 #include "server/store/store.h"
 
 #include <exception>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "SQLiteCpp/Statement.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -130,6 +133,19 @@ using namespace rows;  // NOLINT(google-build-using-namespace): this file define
 
 absl::Status ProviderNotFound() { return absl::NotFoundError("provider not found"); }
 
+// Copies a backup was being made in when the process ended: nothing reads them any more.
+void RemoveStaleBackupFiles(const std::string& db_path) {
+  const std::filesystem::path prefix = BackupFilePrefix(db_path);
+  const std::string name = prefix.filename().string();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           prefix.has_parent_path() ? prefix.parent_path() : ".", ec)) {
+    if (absl::StartsWith(entry.path().filename().string(), name)) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 // Fills `page` from `query`, which selects up to limit + 1 rows in key order; the extra row
 // only says there is a next page.
 template <typename T, typename Read>
@@ -178,11 +194,27 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   std::string instance_id;
   uint64_t head = 0;
   try {
-    instance_id = writer->execAndGet("SELECT instance_id FROM instance").getString();
+    SQLite::Statement identity(*writer, "SELECT instance_id, data_key_id FROM instance");
+    identity.executeStep();
+    instance_id = identity.getColumn(0).getString();
+    const SQLite::Column key_id = identity.getColumn(1);
+    if (key_id.isNull()) {
+      // A new database, or one from before key ids: from now on it belongs to this key.
+      SQLite::Statement claim(*writer, "UPDATE instance SET data_key_id = ?");
+      claim.bind(1, options.cipher->key_id());
+      claim.exec();
+    } else if (key_id.getString() != options.cipher->key_id()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", path, " is sealed with data key ", key_id.getString(),
+          ", but the data key given is ", options.cipher->key_id(),
+          ": put back the data.key that belongs to this database (without it the callers' "
+          "data in it cannot be read)"));
+    }
     head = LastSequence(*writer);
   } catch (const std::exception& e) {
     return SqliteError(absl::StrCat("reading the identity of database ", path), e);
   }
+  RemoveStaleBackupFiles(path);
   std::unique_ptr<Store> store(
       new Store(path, std::move(instance_id), *version, std::move(writer), options));
   store->head_sequence_ = head;

@@ -26,6 +26,7 @@
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
 #include "server/domain/submission.h"
+#include "server/store/backup.h"
 #include "server/store/connection.h"
 #include "server/store/group_commit_writer.h"
 #include "server/store/pii_cipher.h"
@@ -106,9 +107,10 @@ struct StoreOptions {
 class Store {
  public:
   // Opens (creating it if missing) the database at `path` and migrates it to this binary's
-  // schema. Returns kFailedPrecondition for a database newer than this binary, kDataLoss for
-  // a file that is not an Intake database, kUnavailable if it cannot be opened,
-  // kInvalidArgument without a cipher.
+  // schema. A database remembers the id of the data key it was first opened with (see
+  // PiiCipher::key_id). Returns kFailedPrecondition for a database newer than this binary or
+  // sealed with another data key, kDataLoss for a file that is not an Intake database,
+  // kUnavailable if it cannot be opened, kInvalidArgument without a cipher.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      const StoreOptions& options = {});
   ~Store();
@@ -219,6 +221,22 @@ class Store {
   // The sequence of the newest committed event (0 for none).
   uint64_t head_sequence() const { return head_sequence_.load(); }
 
+  // Makes a consistent copy of the whole database while the store goes on serving, with
+  // SQLite's online backup API, and returns it ready to be read. The copy reads one snapshot,
+  // fixed by a read transaction on a connection of its own: it holds every transaction
+  // committed before the call and none that commits after the snapshot is taken. A WAL reader
+  // never blocks the writer, so the writer never waits for the copy; its checkpoints leave
+  // in the WAL what the snapshot still needs until the copy ends. The copy is made in steps
+  // of options.pages_per_step pages, in a file beside the database: it needs free space for
+  // one copy there.
+  //
+  // Returns kUnavailable while another backup runs (until its BackupFile is destroyed), and
+  // on an I/O error or a full disk;
+  // kCancelled if options.cancelled said so. A backend whose backups are made with the
+  // database's own tools (PostgreSQL: pg_basebackup, pg_dump) returns kUnimplemented; SQLite
+  // never does. Blocks for the whole copy. Thread-safe.
+  absl::StatusOr<std::unique_ptr<BackupFile>> Backup(const BackupOptions& options);
+
  private:
   Store(std::string path, std::string instance_id, int schema_version,
         std::unique_ptr<SQLite::Database> writer, const StoreOptions& options);
@@ -232,6 +250,8 @@ class Store {
   // Reads a lead from `row`'s lead columns (leads.cc's list, from column `first`), opening
   // its sealed fields.
   Lead ReadLead(SQLite::Statement& row, int first = 0) const;
+  // Backup's copy, once it holds the one-backup-at-a-time flag.
+  absl::StatusOr<std::unique_ptr<BackupFile>> CopyDatabase(const BackupOptions& options);
   // Writer thread only: after each commit.
   void AfterCommit(SQLite::Database& db);
   // Queues the write of the refusals counted so far: lazily (refused_count_delay) or in the
@@ -252,6 +272,7 @@ class Store {
   absl::Mutex refused_mu_;
   std::array<int64_t, 3> refused_ ABSL_GUARDED_BY(refused_mu_) = {};
   bool refused_flush_queued_ ABSL_GUARDED_BY(refused_mu_) = false;
+  std::atomic<bool> backup_running_{false};
   ReaderPool readers_;
   GroupCommitWriter writer_;
 };

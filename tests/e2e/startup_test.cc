@@ -70,6 +70,8 @@ TEST(StartupTest, CorruptDatabase) {
   TempDir dir;
   std::filesystem::create_directory(dir.File("var"));
   std::ofstream(dir.File("var/intake.db")) << std::string(8192, 'z');
+  // With its key: an existing database without one is refused before it is read.
+  std::ofstream(dir.File("var/data.key")) << std::string(64, 'a');
   ExpectOneLineFailure(RunIntaked(Args(dir.File("var"))), "not a database");
 }
 

@@ -35,6 +35,16 @@ TEST(PiiCipherTest, PhoneHashIsStablePerKeyAndKeyed) {
   EXPECT_EQ(a->PhoneHash("x").size(), 32u);
 }
 
+TEST(PiiCipherTest, KeyIdNamesTheKeyWithoutRevealingIt) {
+  const std::string key = PiiCipher::NewKeyHex();
+  auto a = *PiiCipher::FromKeyHex(key);
+  EXPECT_EQ(a->key_id(), (*PiiCipher::FromKeyHex(key))->key_id());
+  EXPECT_NE(a->key_id(), NewCipher()->key_id());
+  ASSERT_EQ(a->key_id().size(), 16u);
+  EXPECT_EQ(a->key_id().find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(key.find(a->key_id()), std::string::npos) << "not a piece of the key";
+}
+
 TEST(PiiCipherTest, KeyMustBe64HexDigits) {
   EXPECT_EQ(PiiCipher::NewKeyHex().size(), 64u);
   for (const std::string& bad :
