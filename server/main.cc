@@ -42,6 +42,16 @@ ABSL_FLAG(std::string, data_dir, "./var",
           "the data key (data.key) that seals callers' data: back the key up apart from the "
           "database, which is useless without it. Created with mode 0700 if missing. "
           "Env: INTAKE_DATA_DIR.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the admin token. Empty: <data_dir>/admin.token, made (mode 0600) on "
+          "first start if missing. When set (e.g. to a mounted Kubernetes Secret or a systemd "
+          "credential) the file must exist; it is never made. Env: INTAKE_ADMIN_TOKEN_FILE.");
+ABSL_FLAG(std::string, data_key_file, "",
+          "File holding the data key (64 hex digits) that seals callers' data. Empty: "
+          "<data_dir>/data.key, made with a new database if missing. When set the file must "
+          "exist; it is never made. Without this very key the callers' data in the database "
+          "and in every backup is lost: keep a copy apart from the backups. "
+          "Env: INTAKE_DATA_KEY_FILE.");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, once serving, write the bound addresses there as one JSON object "
           "{\"listen\": ..., \"admin_listen\": ...}, so scripts using port 0 need not guess. "
@@ -99,7 +109,9 @@ constexpr const char* kEnvFlags[] = {"listen",
                                      "tls_key",
                                      "tls_client_ca",
                                      "tls_client_ca_public",
-                                     "tls_reload_interval"};
+                                     "tls_reload_interval",
+                                     "admin_token_file",
+                                     "data_key_file"};
 
 // Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
 bool ApplyEnvironment() {
@@ -176,19 +188,25 @@ int main(int argc, char** argv) {
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return Fail(s);
-  const std::string admin_token_path = data_dir + "/admin.token";
-  absl::StatusOr<std::string> admin_token =
-      intake::store::ReadOrCreateSecretFile(admin_token_path, intake::api::NewBearerToken);
-  if (!admin_token.ok()) return Fail(admin_token.status());
-  // A new key only goes with a new database: one made for an existing (say, restored)
-  // database could never open the callers' data sealed in it.
+  // Secrets named by a flag are mounted ones, never made here; the defaults in the data
+  // directory are made on first start. A new data key only goes with a new database: one made
+  // for an existing (say, restored) database could never open the callers' data in it.
   const std::string db_path = data_dir + "/intake.db";
-  const std::string key_path = data_dir + "/data.key";
+  std::string admin_token_path = absl::GetFlag(FLAGS_admin_token_file);
+  absl::StatusOr<std::string> admin_token =
+      admin_token_path.empty()
+          ? intake::store::ReadOrCreateSecretFile(admin_token_path = data_dir + "/admin.token",
+                                                  intake::api::NewBearerToken)
+          : intake::store::ReadSecretFile(admin_token_path);
+  if (!admin_token.ok()) return Fail(admin_token.status());
+  std::string key_path = absl::GetFlag(FLAGS_data_key_file);
+  const bool make_key = key_path.empty() && !std::filesystem::exists(db_path);
+  if (key_path.empty()) key_path = data_dir + "/data.key";
   absl::StatusOr<std::string> data_key =
-      std::filesystem::exists(db_path)
-          ? intake::store::ReadSecretFile(key_path)
-          : intake::store::ReadOrCreateSecretFile(key_path, intake::store::PiiCipher::NewKeyHex);
-  if (absl::IsNotFound(data_key.status())) {
+      make_key
+          ? intake::store::ReadOrCreateSecretFile(key_path, intake::store::PiiCipher::NewKeyHex)
+          : intake::store::ReadSecretFile(key_path);
+  if (absl::IsNotFound(data_key.status()) && std::filesystem::exists(db_path)) {
     return Fail(absl::FailedPreconditionError(absl::StrCat(
         key_path, " is missing, but ", db_path,
         " exists: put back the data.key that belongs to this database (a new key could not "
@@ -198,8 +216,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<intake::store::PiiCipher>> cipher =
       intake::store::PiiCipher::FromKeyHex(*data_key);
   if (!cipher.ok()) {
-    return Fail(absl::FailedPreconditionError(
-        absl::StrCat(data_dir, "/data.key: ", cipher.status().message())));
+    return Fail(
+        absl::FailedPreconditionError(absl::StrCat(key_path, ": ", cipher.status().message())));
   }
 
   absl::StatusOr<std::string> page_token_key =
