@@ -9,7 +9,7 @@ WEB := client/web
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 
-.PHONY: all deps configure build run bench bench-web test test-default test-asan lint-proto \
+.PHONY: all deps configure build run install bench bench-web test test-default test-asan lint-proto \
 	check-format check-web tidy format clean web-deps web-generate screenshots
 
 all: build
@@ -27,6 +27,12 @@ build: configure
 # both. WEB_LISTEN moves the gateway (default 127.0.0.1:8080).
 run: build
 	DATA_DIR=$(DATA_DIR) ./deploy/run-local.sh
+
+# intaked, intakectl, the systemd unit (ExecStart at the installed intaked) and its environment
+# file example, under PREFIX; deploy/README.md has the rest of the set-up.
+PREFIX ?= /usr/local
+install: build
+	cmake --install build/default --prefix $(PREFIX) --strip
 
 # client/web's pinned npm packages (npm ci from its package-lock.json).
 web-deps: configure
