@@ -9,7 +9,7 @@ WEB := client/web
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 
-.PHONY: all deps configure build run install bench bench-web test test-default test-asan lint-proto \
+.PHONY: all deps configure build run install image test-image bench bench-web test test-default test-asan lint-proto \
 	check-format check-web tidy format clean web-deps web-generate screenshots
 
 all: build
@@ -33,6 +33,19 @@ run: build
 PREFIX ?= /usr/local
 install: build
 	cmake --install build/default --prefix $(PREFIX) --strip
+
+# The container image (deploy/Containerfile) with podman, tagged localhost/intake:latest; the
+# Debian base image is made with mmdebstrap when missing (deploy/image/build.sh).
+image:
+	./deploy/install-deps.sh --image
+	./deploy/image/build.sh
+
+# The image's test (deploy/image/test.sh): builds it, runs intaked in it on a volume, drains it
+# with SIGTERM and finds the lead again. Slow when nothing is cached (a compile of its own), so
+# it is not part of `make test`; .ci/run runs it beside `make test` (deploy/image/beside.sh).
+test-image:
+	./deploy/install-deps.sh --image
+	./deploy/image/test.sh
 
 # client/web's pinned npm packages (npm ci from its package-lock.json).
 web-deps: configure
