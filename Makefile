@@ -9,7 +9,7 @@ WEB := client/web
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 
-.PHONY: all deps configure build run install image test-image bench bench-web test test-default test-asan lint-proto \
+.PHONY: all deps configure build run install image test-image bench bench-backup bench-web test test-default test-asan lint-proto \
 	check-format check-web tidy format clean web-deps web-generate screenshots
 
 all: build
@@ -60,6 +60,11 @@ web-generate: configure
 # directory and prints one JSON object. More flags: make bench BENCH_ARGS='--duration=30s'.
 bench: build
 	./build/bin/intake-bench $(BENCH_ARGS)
+
+# The backup's effect on submit latency: intake-bench without and during back-to-back
+# `intakectl backup` runs, against one intaked on tmpfs (client/bench/backup_effect.sh).
+bench-backup: build
+	./client/bench/backup_effect.sh build/bin
 
 # The gateway's cost: SubmitCallback latency through intake-web against direct gRPC in the
 # same run, and intake-web's memory with 1,000 open dashboard streams. One JSON object.
