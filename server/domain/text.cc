@@ -73,9 +73,15 @@ std::optional<std::string> FindTextProblem(absl::string_view text, const TextRul
   bool control = false;
   // No early return on a control character: invalid UTF-8 later in the text is reported first.
   for (size_t pos = 0; pos < text.size();) {
-    const std::optional<char32_t> c = DecodeUtf8(text, &pos);
-    if (!c.has_value()) return "must be valid UTF-8";
-    if (IsControl(*c) && !IsAllowedControl(rule.controls, *c)) control = true;
+    char32_t c = static_cast<uint8_t>(text[pos]);
+    if (c < 0x80) {
+      ++pos;  // ASCII, most of every text: no call to decode it.
+    } else {
+      const std::optional<char32_t> decoded = DecodeUtf8(text, &pos);
+      if (!decoded.has_value()) return "must be valid UTF-8";
+      c = *decoded;
+    }
+    if (IsControl(c) && !IsAllowedControl(rule.controls, c)) control = true;
     ++chars;
   }
   if (control) {

@@ -3,11 +3,14 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 
 namespace intake {
 namespace {
@@ -50,6 +53,38 @@ bool HasOnlyPhoneCharacters(absl::string_view input) {
   return true;
 }
 
+// The national number (the ten digits after the country code) of a number written the plain
+// way nearly every caller writes one: ASCII digits with spaces and ( ) - . / among them; ten
+// digits beginning 2-9, or eleven beginning "1" then 2-9, that "1" optionally after a single
+// leading "+". Those shapes leave libphonenumber's Parse nothing to decide: with region US it
+// reads them as country code 1 and these ten digits (a test holds the two to agree). Parse runs
+// a dozen regular expressions and took a fifth of intaked's instructions per lead, so only
+// what this refuses (Unicode separators, international prefixes, anything odd) still goes to
+// Parse. nullopt: not one of those shapes.
+std::optional<uint64_t> PlainNanpNumber(absl::string_view input) {
+  std::string digits;
+  bool plus = false;
+  for (const char c : input) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      if (digits.size() == 11) return std::nullopt;
+      digits.push_back(c);
+    } else if (c == '+') {
+      if (plus || !digits.empty()) return std::nullopt;
+      plus = true;
+    } else if (c != ' ' && c != '(' && c != ')' && c != '-' && c != '.' && c != '/') {
+      return std::nullopt;
+    }
+  }
+  if (digits.size() == 11 && digits[0] == '1') {
+    digits.erase(0, 1);
+  } else if (plus || digits.size() != 10) {
+    return std::nullopt;
+  }
+  uint64_t national_number = 0;
+  if (digits[0] < '2' || !absl::SimpleAtoi(digits, &national_number)) return std::nullopt;
+  return national_number;
+}
+
 // NANP service codes 211, 311, ..., 911: never an area code, and as an exchange they dial a
 // service, not a person. `code` is three digits.
 bool IsN11(absl::string_view code) { return code[1] == '1' && code[2] == '1'; }
@@ -67,12 +102,20 @@ absl::StatusOr<std::string> UsPhoneNormalizer::ToE164(absl::string_view input) c
 
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
-  if (util.Parse(std::string{input}, "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
-    return Refuse("is not a valid US phone number");
+  if (const std::optional<uint64_t> national_number = PlainNanpNumber(input)) {
+    number.set_country_code(1);
+    number.set_national_number(*national_number);
+  } else {
+    if (util.Parse(std::string{input}, "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+      return Refuse("is not a valid US phone number");
+    }
+    if (number.country_code() != 1) return Refuse("must be a US or other North American number");
+    if (number.has_extension()) return Refuse("must not have an extension");
   }
-  if (number.country_code() != 1) return Refuse("must be a US or other North American number");
-  if (number.has_extension()) return Refuse("must not have an extension");
-  if (!util.IsValidNumber(number)) return Refuse("is not a valid US phone number");
+  // IsValidNumber is GetNumberType != UNKNOWN (both match the number against the metadata of
+  // the region it belongs to); asking once matches the patterns half as often.
+  const PhoneNumberUtil::PhoneNumberType type = util.GetNumberType(number);
+  if (type == PhoneNumberUtil::UNKNOWN) return Refuse("is not a valid US phone number");
 
   std::string national;
   util.GetNationalSignificantNumber(number, &national);
@@ -87,7 +130,7 @@ absl::StatusOr<std::string> UsPhoneNormalizer::ToE164(absl::string_view input) c
   if (exchange == "555" && absl::StartsWith(line, "01")) {
     return Refuse("is in the range reserved for fictional use");
   }
-  switch (util.GetNumberType(number)) {
+  switch (type) {
     case PhoneNumberUtil::PREMIUM_RATE:
       return Refuse("is a premium-rate number");
     case PhoneNumberUtil::SHARED_COST:

@@ -4,6 +4,7 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <list>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -206,6 +207,99 @@ TEST(UsPhoneNormalizerTest, RefusesPremiumRateAndSharedCostExamples) {
     }
   }
   EXPECT_GT(premium_examples, 0);
+}
+
+// ToE164 as it was before it learned to skip Parse for plain numbers and to ask
+// libphonenumber for the number's type once: Parse always, then IsValidNumber and
+// GetNumberType. The oracle of the test below.
+absl::StatusOr<std::string> ReferenceToE164(const std::string& input) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  const auto refuse = [](absl::string_view reason) { return absl::InvalidArgumentError(reason); };
+  if (util.Parse(input, "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return refuse("is not a valid US phone number");
+  }
+  if (number.country_code() != 1) return refuse("must be a US or other North American number");
+  if (number.has_extension()) return refuse("must not have an extension");
+  if (!util.IsValidNumber(number)) return refuse("is not a valid US phone number");
+  std::string national;
+  util.GetNationalSignificantNumber(number, &national);
+  if (national.size() != 10) return refuse("is not a valid US phone number");
+  const auto n11 = [](absl::string_view code) { return code[1] == '1' && code[2] == '1'; };
+  if (n11(national.substr(0, 3)) || n11(national.substr(3, 3))) {
+    return refuse("is a service code, not a number that reaches a person");
+  }
+  if (national.substr(3, 3) == "555" && absl::StartsWith(national.substr(6), "01")) {
+    return refuse("is in the range reserved for fictional use");
+  }
+  switch (util.GetNumberType(number)) {
+    case PhoneNumberUtil::PREMIUM_RATE:
+      return refuse("is a premium-rate number");
+    case PhoneNumberUtil::SHARED_COST:
+      return refuse("is a shared-cost number");
+    default:
+      break;
+  }
+  std::string e164;
+  util.Format(number, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+// The plain shapes ToE164 reads without Parse, and their near misses that it hands to Parse,
+// give the same answer as Parse itself, for numbers valid and not, across the NANP.
+TEST(UsPhoneNormalizerTest, AgreesWithLibphonenumberOnEveryShape) {
+  // Area codes of the US, Canada and the Caribbean, toll-free, premium, personal, N11 and
+  // unassigned ones; random ones too.
+  constexpr const char* kAreaCodes[] = {"212", "305", "416", "604", "787", "441", "876",
+                                        "800", "888", "900", "500", "411", "710", "123",
+                                        "023", "105", "999", "242", "671", "340"};
+  constexpr const char* kShapes[] = {
+      "(A) E-L",   "A-E-L",      "A.E.L",    "A/E-L",      "AEL",         "1AEL",
+      "1-A-E-L",   "1 (A) E-L",  "+1 A E L", "+1AEL",      "+ 1 (A) E L", "(+1) A-E-L",
+      " A E L ",   "((A)) E--L", "+AEL",     "A E L 1",    "1 1 A E L",   "+1 1 A E L",
+      "++1 A E L", "A E L+",     "1A-E-L/",  "0011 A E L", "011 1 A E L", "+1 A E L9",
+      "A E",       "1 A E",      "+A E L",   "9 A E L",    "A-E-L.",      "-+1-A-E-L"};
+  std::mt19937 random(20240611);
+  const auto digits = [&random](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out.push_back(static_cast<char>('0' + random() % 10));
+    return out;
+  };
+  const UsPhoneNormalizer phones;
+  int accepted = 0;
+  for (int i = 0; i < 6000; ++i) {
+    const std::string area =
+        i % 3 == 0 ? digits(3) : kAreaCodes[random() % (sizeof(kAreaCodes) / sizeof(*kAreaCodes))];
+    // Mostly real-looking exchanges; sometimes 555, an N11 or anything.
+    std::string exchange = absl::StrCat(2 + random() % 8, digits(2));
+    if (i % 7 == 0) exchange = "555";
+    if (i % 11 == 0) exchange = "911";
+    if (i % 13 == 0) exchange = digits(3);
+    const std::string line = i % 5 == 0 ? absl::StrCat("01", digits(2)) : digits(4);
+    std::string input;
+    for (const char c : absl::string_view(kShapes[i % (sizeof(kShapes) / sizeof(*kShapes))])) {
+      if (c == 'A') {
+        input += area;
+      } else if (c == 'E') {
+        input += exchange;
+      } else if (c == 'L') {
+        input += line;
+      } else {
+        input.push_back(c);
+      }
+    }
+    SCOPED_TRACE(input);
+    const absl::StatusOr<std::string> expected = ReferenceToE164(input);
+    const absl::StatusOr<std::string> actual = phones.ToE164(input);
+    ASSERT_EQ(actual.status(), expected.status());
+    if (expected.ok()) {
+      EXPECT_EQ(*actual, *expected);
+      ++accepted;
+    }
+  }
+  // Both sides of the comparison are well represented.
+  EXPECT_GT(accepted, 1500);
+  EXPECT_LT(accepted, 4500);
 }
 
 TEST(UsPhoneNormalizerTest, IsThreadSafe) {
