@@ -35,6 +35,10 @@ struct BenchConfig {
   // The intaked binary to spawn when `target` is empty, and flags added to its command line.
   std::string intaked;
   std::vector<std::string> intaked_args;
+  // Where the spawned intaked's temporary data directory is made; empty: the system's
+  // temporary directory. On a tmpfs (/dev/shm) fdatasync costs nothing, which leaves
+  // Intake's own latency.
+  std::string data_dir_parent;
   // TLS on every server and channel of the run; off by default.
   BenchTls tls;
   // Calls in flight, and the channels (one TCP connection each) they are spread over;

@@ -124,19 +124,19 @@ absl::StatusOr<DiskFloorResult> RunDiskFloorPhase(const BenchConfig& config,
 
 // The "disk_floor" object of the report; null when the floor was not measured. Not const:
 // computing percentiles sorts the samples.
-std::string DiskFloorJson(const std::string& directory, int commit_bytes,
-                          std::optional<DiskFloorResult>& floor) {
+std::string DiskFloorJson(const std::string& directory, const std::string& file_system,
+                          int commit_bytes, std::optional<DiskFloorResult>& floor) {
   if (!floor) return "null";
   LatencySamples& leads = floor->lead_latencies;
   LatencySamples& syncs = floor->fdatasync_latencies;
   return absl::StrFormat(
-      R"({"dir": %s, "commit_bytes": %d, "p50_ms": %s, "p99_ms": %s, "max_ms": %s, )"
+      R"({"dir": %s, "fs": %s, "commit_bytes": %d, "p50_ms": %s, "p99_ms": %s, "max_ms": %s, )"
       R"("fdatasyncs": %d, "fdatasync_p50_ms": %s, "fdatasync_p99_ms": %s, )"
       R"("fdatasync_max_ms": %s})",
-      JsonString(directory), commit_bytes, MillisJson(leads.Percentile(0.50)),
-      MillisJson(leads.Percentile(0.99)), MillisJson(leads.Percentile(1.0)), syncs.count(),
-      MillisJson(syncs.Percentile(0.50)), MillisJson(syncs.Percentile(0.99)),
-      MillisJson(syncs.Percentile(1.0)));
+      JsonString(directory), JsonString(file_system), commit_bytes,
+      MillisJson(leads.Percentile(0.50)), MillisJson(leads.Percentile(0.99)),
+      MillisJson(leads.Percentile(1.0)), syncs.count(), MillisJson(syncs.Percentile(0.50)),
+      MillisJson(syncs.Percentile(0.99)), MillisJson(syncs.Percentile(1.0)));
 }
 
 }  // namespace
@@ -182,6 +182,7 @@ int RunDeliveryMode(const BenchConfig& config) {
   // disk is unknown.
   const std::string floor_dir = config.floor_dir.empty() ? (*server)->data_dir() : config.floor_dir;
   std::optional<DiskFloorResult> floor;
+  const std::string floor_fs = floor_dir.empty() ? "" : FileSystemName(floor_dir);
   if (floor_dir.empty()) {
     std::cerr << "intake-bench: disk floor: skipped (--target without --floor_dir)\n";
   } else {
@@ -223,27 +224,33 @@ int RunDeliveryMode(const BenchConfig& config) {
   DeliveryTracker::Result delivery = tracker.Take();
   std::cerr << absl::StrFormat("intake-bench: delivery: %d of %d leads received\n",
                                delivery.received, delivery.sent);
+  const std::string server_json = (*server)->Json();
   (*server)->Release();
+  const std::optional<absl::Duration> delivery_p99 = delivery.latencies.Percentile(0.99);
+  const std::optional<absl::Duration> floor_p99 =
+      floor ? floor->lead_latencies.Percentile(0.99) : std::nullopt;
+  // What Intake adds to the disk's own tail; null without a floor.
+  const std::optional<absl::Duration> over_floor =
+      delivery_p99 && floor_p99 ? std::optional(*delivery_p99 - *floor_p99) : std::nullopt;
 
   std::cout << absl::StrFormat(
                    R"({"mode": "delivery", "delivery": {"rate_per_s": %d, "sent": %d, )"
                    R"("received": %d, "lost": %d, "p50_ms": %s, "p99_ms": %s, "max_ms": %s, )"
-                   R"("max_send_lag_ms": %s, "stream_error": %s}, "disk_floor": %s, "submit": %s, )"
+                   R"("max_send_lag_ms": %s, "stream_error": %s, "p99_minus_floor_p99_ms": %s}, )"
+                   R"("disk_floor": %s, "submit": %s, )"
                    R"("echo": %s, )"
                    R"("concurrency": %d, "channels": %d, "warmup_s": %g, "duration_s": %g, )"
                    R"("message_bytes": %d, "listing_id": %s, )"
-                   R"("server": {"address": %s, "spawned": %s}, "machine": {"cpus": %d}})",
+                   R"("server": %s, "machine": {"cpus": %d}})",
                    config.rate, delivery.sent, delivery.received, delivery.sent - delivery.received,
-                   MillisJson(delivery.latencies.Percentile(0.50)),
-                   MillisJson(delivery.latencies.Percentile(0.99)),
+                   MillisJson(delivery.latencies.Percentile(0.50)), MillisJson(delivery_p99),
                    MillisJson(delivery.latencies.Percentile(1.0)), MillisJson(submit.max_start_lag),
-                   StreamErrorJson(stream_status),
-                   DiskFloorJson(floor_dir, config.floor_commit_bytes, floor),
+                   StreamErrorJson(stream_status), MillisJson(over_floor),
+                   DiskFloorJson(floor_dir, floor_fs, config.floor_commit_bytes, floor),
                    LoadResultJson(submit.calls), LoadResultJson(*echo), config.concurrency,
                    config.channels, absl::ToDoubleSeconds(config.warmup),
                    absl::ToDoubleSeconds(config.duration), message_bytes,
-                   JsonString(provider->listing_id), JsonString(address),
-                   spawned ? "true" : "false", AvailableCpus())
+                   JsonString(provider->listing_id), server_json, AvailableCpus())
             << std::endl;
   return 0;
 }

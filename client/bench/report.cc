@@ -1,6 +1,8 @@
 #include "client/bench/report.h"
 
+#include <linux/magic.h>
 #include <sched.h>
+#include <sys/statfs.h>
 
 #include <iostream>
 #include <thread>
@@ -44,6 +46,25 @@ std::string JsonString(absl::string_view text) {
   }
   out.push_back('"');
   return out;
+}
+
+std::string FileSystemName(const std::string& path) {
+  struct statfs fs {};
+  if (statfs(path.c_str(), &fs) != 0) return "";
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case TMPFS_MAGIC:
+      return "tmpfs";
+    case EXT4_SUPER_MAGIC:  // Also ext2 and ext3, which share it.
+      return "ext4";
+    case XFS_SUPER_MAGIC:
+      return "xfs";
+    case BTRFS_SUPER_MAGIC:
+      return "btrfs";
+    case OVERLAYFS_SUPER_MAGIC:
+      return "overlay";
+    default:
+      return absl::StrFormat("0x%x", static_cast<uint64_t>(fs.f_type));
+  }
 }
 
 int AvailableCpus() {

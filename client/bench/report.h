@@ -23,6 +23,11 @@ std::string MillisJson(std::optional<absl::Duration> latency);
 // `text` as a JSON string literal, quotes included.
 std::string JsonString(absl::string_view text);
 
+// The type of the file system holding `path`, as /proc/mounts names it ("tmpfs", "ext4" (for
+// ext2 and ext3 too), "xfs", "btrfs", "overlay"; "0x<magic>" for others), or "" if it cannot be
+// told.
+std::string FileSystemName(const std::string& path);
+
 // CPUs this process may run on (its affinity mask), else the machine's count.
 int AvailableCpus();
 

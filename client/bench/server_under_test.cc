@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "client/bench/report.h"
 
 namespace intake::bench {
 namespace {
@@ -33,8 +35,8 @@ absl::StatusOr<std::unique_ptr<ServerUnderTest>> ServerUnderTest::Acquire(
     server->admin_token_file_ = config.admin_token_file;
     return server;
   }
-  absl::StatusOr<std::unique_ptr<SpawnedIntaked>> spawned =
-      SpawnedIntaked::Start(config.intaked, SpawnArgs(config), kStartTimeout);
+  absl::StatusOr<std::unique_ptr<SpawnedIntaked>> spawned = SpawnedIntaked::Start(
+      config.intaked, SpawnArgs(config), kStartTimeout, config.data_dir_parent);
   if (!spawned.ok()) return spawned.status();
   server->spawned_ = *std::move(spawned);
   server->address_ = server->spawned_->listen_address();
@@ -44,6 +46,12 @@ absl::StatusOr<std::unique_ptr<ServerUnderTest>> ServerUnderTest::Acquire(
 }
 
 ServerUnderTest::~ServerUnderTest() { Release(); }
+
+std::string ServerUnderTest::Json() const {
+  return absl::StrCat(R"({"address": )", JsonString(address_), R"(, "spawned": )",
+                      spawned() ? "true" : "false", R"(, "data_dir_fs": )",
+                      spawned() ? JsonString(FileSystemName(data_dir())) : "null", "}");
+}
 
 void ServerUnderTest::Release() {
   if (spawned_ == nullptr) return;

@@ -15,7 +15,8 @@ namespace intake::bench {
 class ServerUnderTest {
  public:
   // With config.target set, only records it (and config.admin_target and
-  // config.admin_token_file). Otherwise spawns config.intaked with a fresh data directory,
+  // config.admin_token_file). Otherwise spawns config.intaked with a fresh data directory (in
+  // config.data_dir_parent),
   // TLS as config.tls says and config.intaked_args, and waits up to 30 s for its ports file.
   // Errors are SpawnedIntaked::Start's.
   static absl::StatusOr<std::unique_ptr<ServerUnderTest>> Acquire(const BenchConfig& config);
@@ -42,6 +43,10 @@ class ServerUnderTest {
   std::string data_dir() const { return spawned_ != nullptr ? spawned_->data_dir() : ""; }
   // Whether this run started the server.
   bool spawned() const { return spawned_ != nullptr; }
+  // The "server" object of the report: {"address": .., "spawned": .., "data_dir_fs": the file
+  // system of the spawned intaked's data directory (FileSystemName), null for a --target
+  // server}. Call before Release().
+  std::string Json() const;
 
  private:
   ServerUnderTest() = default;

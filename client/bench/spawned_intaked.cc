@@ -85,16 +85,20 @@ std::string IntakedNextToThisBinary() {
 }
 
 absl::StatusOr<std::unique_ptr<SpawnedIntaked>> SpawnedIntaked::Start(
-    const std::string& binary, const std::vector<std::string>& extra_args, absl::Duration timeout) {
+    const std::string& binary, const std::vector<std::string>& extra_args, absl::Duration timeout,
+    const std::string& data_dir_parent) {
   if (access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(
         absl::StrCat(binary, " is not an executable file (build intaked, or pass --intaked)"));
   }
   std::error_code error;
-  std::string pattern =
-      (std::filesystem::temp_directory_path(error) / "intake-bench.XXXXXX").string();
+  const std::filesystem::path parent = data_dir_parent.empty()
+                                           ? std::filesystem::temp_directory_path(error)
+                                           : std::filesystem::path(data_dir_parent);
+  std::string pattern = (parent / "intake-bench.XXXXXX").string();
   if (error || mkdtemp(pattern.data()) == nullptr) {
-    return absl::InternalError("cannot create a temporary data directory");
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create a data directory in ", parent.string()));
   }
   std::unique_ptr<SpawnedIntaked> intaked(new SpawnedIntaked());
   intaked->data_dir_ = pattern;

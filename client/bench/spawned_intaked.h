@@ -22,15 +22,17 @@ std::string IntakedNextToThisBinary();
 
 class SpawnedIntaked {
  public:
-  // Creates a data directory with mkdtemp, starts `binary` on it with `extra_args` after the
+  // Creates a data directory with mkdtemp in `data_dir_parent` (empty: the system's temporary
+  // directory), starts `binary` on it with `extra_args` after the
   // listener, data and ports flags (stdout discarded, stderr kept in the data directory) and
   // waits up to `timeout` for its ports file. The child gets
   // SIGTERM if this process dies first. Errors: kNotFound when `binary` is not executable;
   // kUnavailable when intaked exits during start-up or writes no ports file in time (the
-  // message ends with its stderr); kInternal when no temporary directory can be made.
+  // message ends with its stderr); kFailedPrecondition when no directory can be made in
+  // `data_dir_parent` (naming it).
   static absl::StatusOr<std::unique_ptr<SpawnedIntaked>> Start(
-      const std::string& binary, const std::vector<std::string>& extra_args,
-      absl::Duration timeout);
+      const std::string& binary, const std::vector<std::string>& extra_args, absl::Duration timeout,
+      const std::string& data_dir_parent = "");
 
   // Stops intaked if still running (SIGKILL, no grace) and removes the data directory.
   ~SpawnedIntaked();

@@ -87,6 +87,7 @@ int RunSubmitMode(const BenchConfig& config) {
   LoadResult submit =
       RunClosedLoop(load, SubmitCalls(&stubs, &submissions, config.call_timeout, &errors));
   LogPhase("submit", submit);
+  const std::string server_json = (*server)->Json();
   (*server)->Release();
 
   const double echo_rate = echo->ok_per_second();
@@ -96,12 +97,12 @@ int RunSubmitMode(const BenchConfig& config) {
                    R"({"mode": "submit", "echo": %s, "submit": %s, "ratio": %s, )"
                    R"("concurrency": %d, "channels": %d, "warmup_s": %g, "duration_s": %g, )"
                    R"("message_bytes": %d, "listing_id": %s, "tls": %s, )"
-                   R"("server": {"address": %s, "spawned": %s}, "machine": {"cpus": %d}})",
+                   R"("server": %s, "machine": {"cpus": %d}})",
                    LoadResultJson(*echo), LoadResultJson(submit), ratio, config.concurrency,
                    config.channels, absl::ToDoubleSeconds(config.warmup),
                    absl::ToDoubleSeconds(config.duration), message_bytes,
                    JsonString(config.listing_id), config.tls.enabled() ? "true" : "false",
-                   JsonString(address), spawned ? "true" : "false", AvailableCpus())
+                   server_json, AvailableCpus())
             << std::endl;
   return 0;
 }
