@@ -24,9 +24,10 @@ enum class RoutingReason {
 // What the policy knows of one provider when a lead arrives.
 struct RoutingCandidate {
   const Provider* provider;
-  // When it was last assigned a lead; absl::InfinitePast() if never.
+  // When it was last assigned a lead, by any rule or by ops; absl::InfinitePast() if never.
   absl::Time last_assigned;
-  // Leads assigned to it since the start of its current local day (see LocalDayStart).
+  // Assignments to it since the start of its current local day (see LocalDayStart), by any
+  // rule or by ops, counting leads that have since moved to another provider.
   uint32_t assigned_today = 0;
 };
 

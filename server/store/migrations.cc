@@ -160,6 +160,18 @@ constexpr Migration kMigrations[] = {
       -- instead of failing on every lead. NULL until the first start that knows of it.
       ALTER TABLE instance ADD COLUMN data_key_id TEXT;
     )sql"},
+    {8, R"sql(
+      -- Every assignment, whoever made it (routing, a listing, ops' ReassignLead), is an
+      -- ASSIGNED event addressed to its provider, and stays one when the lead moves on. The
+      -- daily cap counts them by this index (Store: LoadCandidates), and
+      -- providers.last_assigned_us follows the newest of them (rows::AppendEvent); ReassignLead
+      -- did not stamp it before.
+      CREATE INDEX lead_events_assigned ON lead_events (provider_id, event_time_us)
+        WHERE type = 1;
+      UPDATE providers SET last_assigned_us = (
+        SELECT max(event_time_us) FROM lead_events
+        WHERE lead_events.provider_id = providers.provider_id AND type = 1);
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

@@ -28,8 +28,9 @@ inline constexpr char kProviderColumns[] =
 Provider ReadProvider(SQLite::Statement& row);
 std::optional<Provider> SelectProvider(SQLite::Database& db, const std::string& id);
 
-// Appends an event to the log; an empty provider_id addresses admin watchers only. Writer
-// thread only.
+// Appends an event to the log; an empty provider_id addresses admin watchers only. An
+// ASSIGNED event is an assignment to its provider, whoever made it: it also moves the
+// provider's last_assigned_us, which rotation orders by. Writer thread only.
 void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::string& provider_id,
                  LeadEventType type, int64_t now);
 

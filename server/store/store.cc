@@ -118,6 +118,16 @@ void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::str
   insert.bind(3, static_cast<int>(type));
   insert.bind(4, now);
   insert.exec();
+  if (type == LeadEventType::kAssigned && !provider_id.empty()) {
+    // Rotation's "assigned a lead least recently" reads this; every path that assigns a lead
+    // appends this event, so none can forget it.
+    SQLite::Statement& stamp = sql.Get(
+        "UPDATE providers SET last_assigned_us = max(coalesce(last_assigned_us, ?1), ?1) "
+        "WHERE provider_id = ?2");
+    stamp.bind(1, now);
+    stamp.bind(2, provider_id);
+    stamp.exec();
+  }
 }
 
 uint64_t LastSequence(SQLite::Database& db) {

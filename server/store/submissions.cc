@@ -98,7 +98,7 @@ void RecordSubmission(StatementCache& sql, const std::string& submission_id, con
 }
 
 // The routing candidates: every ACTIVE provider, with when it was last assigned a lead and
-// how many it got since its local midnight.
+// how many it was assigned since its local midnight, by whomever.
 struct Candidates {
   std::vector<Provider> providers;
   std::vector<RoutingCandidate> candidates;
@@ -119,12 +119,17 @@ Candidates LoadCandidates(StatementCache& sql, absl::Time now) {
     const Provider& p = out.providers[i];
     uint32_t today = 0;
     if (p.daily_cap > 0) {
-      SQLite::Statement& count =
-          sql.Get("SELECT count(*) FROM leads WHERE provider_id = ? AND create_time_us >= ?");
+      // Assignments, not leads held now: a lead ops moved away still counts for the day it
+      // was assigned, and one ops gave it counts too. `type = 1` (ASSIGNED) as written in the
+      // partial index lead_events_assigned, so that SQLite uses it.
+      SQLite::Statement& count = sql.Get(
+          "SELECT count(*) FROM lead_events WHERE provider_id = ? AND type = 1 "
+          "AND event_time_us >= ?");
       count.bind(1, p.provider_id);
       count.bind(2, ToMicros(LocalDayStart(p, now)));
       count.executeStep();
       today = static_cast<uint32_t>(count.getColumn(0).getInt64());
+      count.reset();
     }
     out.candidates.push_back(RoutingCandidate{&p, last_assigned[i], today});
   }
@@ -269,13 +274,6 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
   insert.bind(18, now);
   insert.bind(19, now);
   insert.exec();
-  if (assigned) {
-    SQLite::Statement& stamp =
-        sql.Get("UPDATE providers SET last_assigned_us = ? WHERE provider_id = ?");
-    stamp.bind(1, now);
-    stamp.bind(2, decision.provider_id);
-    stamp.exec();
-  }
   rows::AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
   RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
   Count(sql, "leads");

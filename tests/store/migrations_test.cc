@@ -94,5 +94,49 @@ TEST_F(MigrationsTest, ProductionMigrationsAreDenseAndApply) {
   EXPECT_FALSE(foreign_key_violations.executeStep());
 }
 
+// The step that makes every ASSIGNED event count for rotation: a database whose
+// last_assigned_us missed ops' assignments (ReassignLead did not stamp it) gets it from the log.
+TEST_F(MigrationsTest, LastAssignedIsRebuiltFromTheEventLog) {
+  const absl::Span<const Migration> all = SchemaMigrations();
+  size_t step = 0;
+  while (step < all.size() &&
+         std::string(all[step].sql).find("lead_events_assigned") == std::string::npos) {
+    ++step;
+  }
+  ASSERT_LT(step, all.size());
+  auto db = Open();
+  ASSERT_TRUE(Migrate(*db, all.first(step)).ok());
+  db->exec(
+      "INSERT INTO providers (provider_id, display_name, state, regions, daily_cap, time_zone, "
+      "hours, create_time_us, update_time_us, last_assigned_us) VALUES "
+      "('alpha', 'A', 1, '', 0, 'UTC', '', 0, 0, NULL), "
+      "('bravo', 'B', 1, '', 0, 'UTC', '', 0, 0, 3), "
+      "('idle', 'I', 1, '', 0, 'UTC', '', 0, 0, NULL)");
+  db->exec(
+      "INSERT INTO lead_events (lead_id, provider_id, type, event_time_us) VALUES "
+      "('l1', 'bravo', 1, 3), ('l1', 'bravo', 3, 7), ('l1', 'alpha', 1, 7), "
+      "('l2', 'alpha', 2, 9), ('l3', NULL, 1, 11)");
+  ASSERT_TRUE(Migrate(*db, all).ok());
+  const auto last = [&](const std::string& id) {
+    SQLite::Statement query(*db,
+                            "SELECT coalesce(last_assigned_us, -1) FROM providers "
+                            "WHERE provider_id = ?");
+    query.bind(1, id);
+    EXPECT_TRUE(query.executeStep());
+    return query.getColumn(0).getInt64();
+  };
+  EXPECT_EQ(last("alpha"), 7) << "ops gave it l1 at 7; a RESUBMITTED event is no assignment";
+  EXPECT_EQ(last("bravo"), 3);
+  EXPECT_EQ(last("idle"), -1);
+
+  // The daily cap's count (Store: LoadCandidates) reads the partial index, never the whole log.
+  SQLite::Statement plan(*db,
+                         "EXPLAIN QUERY PLAN SELECT count(*) FROM lead_events WHERE "
+                         "provider_id = 'alpha' AND type = 1 AND event_time_us >= 0");
+  ASSERT_TRUE(plan.executeStep());
+  EXPECT_NE(plan.getColumn(3).getString().find("lead_events_assigned"), std::string::npos)
+      << plan.getColumn(3).getString();
+}
+
 }  // namespace
 }  // namespace intake::store

@@ -268,6 +268,63 @@ TEST_F(SubmissionsTest, DailyCapCountsTheProvidersLocalDay) {
   EXPECT_EQ(Query("SELECT count(*) FROM leads WHERE provider_id = 'capped'"), 3);
 }
 
+// Rotation orders by the last assignment, whoever made it: a lead ops gave to "alpha" makes
+// "bravo", who never had one, next in line.
+TEST_F(SubmissionsTest, RotationCountsAssignmentsOpsMade) {
+  // Before any provider exists: UNASSIGNED, for ops to place.
+  const std::string unassigned = Submit(ValidSubmission("+12127365001"))->lead_id;
+  AddProvider("alpha");
+  AddProvider("bravo");
+  clock_.Advance(absl::Minutes(1));
+  auto manual = store_->ReassignLead(unassigned, "alpha");
+  ASSERT_TRUE(manual.ok()) << manual.status();
+  clock_.Advance(absl::Minutes(1));
+  const std::string next = Submit(ValidSubmission("+12127365002"))->lead_id;
+  EXPECT_EQ(store_->GetLead(next, "").value().provider_id, "bravo")
+      << "alpha was assigned a lead a minute ago; bravo never was";
+  clock_.Advance(absl::Minutes(1));
+  const std::string after = Submit(ValidSubmission("+12127365003"))->lead_id;
+  EXPECT_EQ(store_->GetLead(after, "").value().provider_id, "alpha");
+}
+
+// The cap counts assignments of the provider's day: a lead ops moved away still counts, and
+// one ops gave it counts too.
+TEST_F(SubmissionsTest, DailyCapCountsAssignmentsNotLeadsHeldNow) {
+  Provider capped;
+  capped.provider_id = "capped";
+  capped.display_name = "Capped";
+  capped.daily_cap = 1;
+  capped.regions = {"FL"};
+  ASSERT_TRUE(store_->CreateProvider(capped).ok());
+  Provider elsewhere;
+  elsewhere.provider_id = "elsewhere";
+  elsewhere.display_name = "Elsewhere";
+  elsewhere.regions = {"TX"};
+  ASSERT_TRUE(store_->CreateProvider(elsewhere).ok());
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0),
+                             absl::FixedTimeZone(-5 * 3600)));  // 09:00 in New York.
+
+  const std::string first = Submit(ValidSubmission("+12127365001"))->lead_id;
+  ASSERT_EQ(store_->GetLead(first, "").value().provider_id, "capped");
+  ASSERT_TRUE(store_->ReassignLead(first, "elsewhere").ok());  // capped holds none now.
+  const std::string second = Submit(ValidSubmission("+12127365002"))->lead_id;
+  const Lead refused = store_->GetLead(second, "").value();
+  EXPECT_EQ(refused.state, LeadState::kUnassigned) << "capped had its one lead of the day";
+  EXPECT_EQ(refused.routing_detail,
+            "no eligible provider; skipped: capped (cap 1 reached), elsewhere (does not serve FL)");
+
+  // The next local day starts afresh; a lead ops give it then uses up that day's cap.
+  clock_.Advance(absl::Hours(15));  // 00:00 the next day in New York.
+  ASSERT_TRUE(store_->ReassignLead(second, "capped").ok());
+  const std::string third = Submit(ValidSubmission("+12127365003"))->lead_id;
+  EXPECT_EQ(store_->GetLead(third, "").value().state, LeadState::kUnassigned)
+      << "ops' assignment counts against the cap";
+  EXPECT_TRUE(store_->ReassignLead(third, "capped").ok()) << "the cap limits routing, not ops";
+  clock_.Advance(absl::Hours(24));
+  const std::string fourth = Submit(ValidSubmission("+12127365004"))->lead_id;
+  EXPECT_EQ(store_->GetLead(fourth, "").value().provider_id, "capped");
+}
+
 TEST_F(SubmissionsTest, HeadSequenceSurvivesReopen) {
   ASSERT_TRUE(Submit(ValidSubmission("+12127365001")).ok());
   ASSERT_TRUE(Submit(ValidSubmission("+12127365002")).ok());
