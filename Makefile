@@ -10,7 +10,7 @@ SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 DATA_DIR ?= ./var
 
 .PHONY: all deps configure build run install image test-image bench bench-backup bench-web test test-default test-asan lint-proto \
-	check-format check-web tidy format clean web-deps web-generate screenshots
+	check-format check-web check-examples tidy format clean web-deps web-generate screenshots
 
 all: build
 
@@ -74,7 +74,7 @@ bench-web: build
 
 # Everything CI checks: unit, store and end-to-end tests, buf lint, formatting, clang-tidy,
 # then the whole suite again under ASan + UBSan.
-test: deps lint-proto check-format test-default check-web tidy test-asan
+test: deps lint-proto check-format test-default check-web check-examples tidy test-asan
 
 test-default: build
 	ctest --preset default
@@ -98,6 +98,14 @@ check-web: build
 	cd $(WEB) && node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc -p tsconfig.browser.json
 	cd $(WEB) && node_modules/.bin/prettier --check --log-level=warn .
 	@echo "tsc, prettier: clean"
+
+# The Node example client: type checks against client/web's generated code and npm packages
+# (through the link examples/README.md makes), and Prettier's formatting.
+check-examples: web-generate
+	ln -sfn ../../client/web/node_modules examples/node/node_modules
+	$(WEB)/node_modules/.bin/tsc -p examples/node
+	$(WEB)/node_modules/.bin/prettier --check --log-level=warn examples/node
+	@echo "examples: tsc, prettier clean"
 
 # Screenshots of the callback page and the dashboard at phone and desktop widths: the browser
 # tests write them into the build tree; this refreshes the committed copies in docs/.
