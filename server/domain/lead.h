@@ -90,6 +90,8 @@ struct SubmitResult {
   std::string submission_id;
   SubmissionOutcome outcome;
   std::string lead_id;  // Empty for bots.
+  // How the new lead was routed; only for kNewLead.
+  std::optional<RoutingReason> routing;
 };
 
 }  // namespace intake

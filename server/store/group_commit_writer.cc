@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <iostream>
 #include <utility>
@@ -109,10 +110,15 @@ void GroupCommitWriter::MaybeCheckpoint() {
   if (options_.checkpoint_frames <= 0 || wal_frames_ < options_.checkpoint_frames) return;
   int wal_frames = 0;
   int copied = 0;
+  const auto start = std::chrono::steady_clock::now();
   const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                            &wal_frames, &copied);
   // The WAL keeps every commit safe meanwhile; the next batch tries again.
   if (rc == SQLITE_BUSY) return;  // Another connection is checkpointing.
+  if (options_.observer != nullptr) {
+    options_.observer->OnCheckpoint(absl::FromChrono(std::chrono::steady_clock::now() - start),
+                                    rc == SQLITE_OK);
+  }
   if (rc != SQLITE_OK) {
     // Logged once per run of failures; SQLite's messages name no data.
     if (!checkpoint_failed_) {
@@ -129,6 +135,7 @@ void GroupCommitWriter::MaybeCheckpoint() {
 void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
   std::vector<absl::Status> results(batch.size());
   absl::Status batch_status;
+  const auto start = std::chrono::steady_clock::now();
   try {
     db_->exec("BEGIN IMMEDIATE");
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -158,10 +165,15 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
       }
     }
   }
+  const auto committed = std::chrono::steady_clock::now();
   if (batch_status.ok() && options_.after_commit) options_.after_commit(*db_);
   for (size_t i = 0; i < batch.size(); ++i) {
     std::move(batch[i].done)(batch_status.ok() ? std::move(results[i])
                                                : absl::UnavailableError(batch_status.message()));
+  }
+  if (options_.observer != nullptr) {
+    options_.observer->OnBatch(batch.size(), absl::FromChrono(committed - start), batch_status.ok(),
+                               wal_frames_);
   }
 }
 

@@ -20,6 +20,19 @@
 
 namespace intake::store {
 
+// Told what the writer does, for metrics. Its methods run on the writer thread after the
+// batch's callers have heard back, outside every lock of the writer: they must be quick and
+// must never block (an atomic add, not I/O or a lock that others hold for long).
+class WriterObserver {
+ public:
+  virtual ~WriterObserver() = default;
+  // A batch of `writes` writes took `duration` from BEGIN to the end of COMMIT (its fsync
+  // included) and `committed` or failed; the WAL then held `wal_frames` frames.
+  virtual void OnBatch(size_t writes, absl::Duration duration, bool committed, int wal_frames) = 0;
+  // A checkpoint took `duration` and succeeded or failed (busy counts as neither: not told).
+  virtual void OnCheckpoint(absl::Duration duration, bool ok) = 0;
+};
+
 class GroupCommitWriter {
  public:
   // Runs inside the batch transaction, in a savepoint of its own: returning an error (or
@@ -43,6 +56,8 @@ class GroupCommitWriter {
     // millisecond, and the WAL then grows without end. 0: never (tests).
     int checkpoint_frames = 1000;
     AfterCommit after_commit;
+    // Not owned; must outlive the writer. Null: nobody is told.
+    WriterObserver* observer = nullptr;
   };
 
   // Takes the writer connection and starts the thread.

@@ -172,6 +172,15 @@ constexpr Migration kMigrations[] = {
         SELECT max(event_time_us) FROM lead_events
         WHERE lead_events.provider_id = providers.provider_id AND type = 1);
     )sql"},
+    {9, R"sql(
+      -- The leads still waiting for someone: UNASSIGNED (2), and NEW (1: assigned, not yet
+      -- acknowledged). Few on a healthy system, so metrics count them from these small
+      -- indexes (Store::Gauges) without reading the table. The state is an index column so
+      -- that SQLite needs no table row to check it.
+      CREATE INDEX leads_unassigned ON leads (state) WHERE state = 2;
+      CREATE INDEX leads_unacknowledged ON leads (provider_id, create_time_us, state)
+        WHERE state = 1;
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

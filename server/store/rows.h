@@ -37,6 +37,17 @@ void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::str
 // The sequence of the newest event ever written (0 for none).
 uint64_t LastSequence(SQLite::Database& db);
 
+// Store::Gauges' queries, each read from a partial index of migration 9 (leads_unassigned,
+// leads_unacknowledged). The states are literals: SQLite uses a partial index only for a
+// query whose WHERE implies the index's, which it cannot prove for a bound parameter.
+inline constexpr char kUnassignedLeadsQuery[] = "SELECT count(*) FROM leads WHERE state = 2";
+inline constexpr char kWaitingLeadsQuery[] =
+    "SELECT provider_id, count(*), min(create_time_us) FROM leads WHERE state = 1 "
+    "GROUP BY provider_id";
+static_assert(static_cast<int>(LeadState::kNew) == 1 &&
+                  static_cast<int>(LeadState::kUnassigned) == 2,
+              "kUnassignedLeadsQuery, kWaitingLeadsQuery and their indexes name these states");
+
 }  // namespace intake::store::rows
 
 #endif  // INTAKE_SERVER_STORE_ROWS_H_

@@ -185,7 +185,8 @@ Store::Store(std::string path, std::string instance_id, int schema_version,
       writer_(std::move(writer),
               GroupCommitWriter::Options{
                   .max_batch = 512,
-                  .after_commit = [this](SQLite::Database& db) { AfterCommit(db); }}) {}
+                  .after_commit = [this](SQLite::Database& db) { AfterCommit(db); },
+                  .observer = options.writer_observer}) {}
 
 Store::~Store() = default;
 

@@ -102,6 +102,28 @@ struct StoreOptions {
   // head sequence and the providers the new events are addressed to ("" for events of
   // unassigned leads), before any caller of that batch hears back. Must not block.
   std::function<void(uint64_t head, const std::vector<std::string>& providers)> on_events_committed;
+  // Told about each batch and checkpoint of the writer (metrics). Not owned; null: nobody.
+  WriterObserver* writer_observer = nullptr;
+};
+
+// Leads assigned to a provider and not yet acknowledged or contacted (state NEW).
+struct WaitingLeads {
+  int64_t count = 0;
+  absl::Time oldest_create_time;
+};
+
+// What the database holds now, for metrics.
+struct StoreGauges {
+  // Leads without a provider (UNASSIGNED).
+  int64_t unassigned_leads = 0;
+  // By provider id: its leads still NEW.
+  std::vector<std::pair<std::string, WaitingLeads>> unacknowledged;
+  // Bytes of the database file and of its WAL.
+  int64_t database_bytes = 0;
+  int64_t wal_bytes = 0;
+  // The file system holding the database: its size and what is still free for intaked.
+  int64_t filesystem_bytes = 0;
+  int64_t filesystem_free_bytes = 0;
 };
 
 class Store {
@@ -217,6 +239,9 @@ class Store {
       ABSL_LOCKS_EXCLUDED(refused_mu_);
   // When the database was created: the counters count from then.
   absl::StatusOr<absl::Time> CreateTime();
+  // The figures above, read now: two index look-ups on a read connection and a few stat
+  // calls. kUnavailable if the database cannot be read.
+  absl::StatusOr<StoreGauges> Gauges();
 
   // The sequence of the newest committed event (0 for none).
   uint64_t head_sequence() const { return head_sequence_.load(); }

@@ -173,7 +173,8 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
         return absl::InvalidArgumentError("request_id was already used for another submission");
       }
       SubmitResult replayed{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,
-                            seen.getColumn(3).isNull() ? "" : seen.getColumn(3).getString()};
+                            seen.getColumn(3).isNull() ? "" : seen.getColumn(3).getString(),
+                            std::nullopt};
       seen.reset();
       Count(sql, "submissions");  // A call received like any other, though nothing changes.
       return replayed;
@@ -202,7 +203,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
     quarantine.exec();
     RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kBot, "", now);
     Count(sql, "bot_submissions");
-    return SubmitResult{submission_id, SubmissionOutcome::kBot, ""};
+    return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt};
   }
 
   const std::string phone_hash = cipher_.PhoneHash(s.phone);
@@ -227,7 +228,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
     rows::AppendEvent(sql, lead_id, provider_id, LeadEventType::kResubmitted, now);
     RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kMerged, lead_id, now);
     Count(sql, "duplicates_merged");
-    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id};
+    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id, std::nullopt};
   }
   duplicate.reset();
 
@@ -277,7 +278,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
   rows::AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
   RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
   Count(sql, "leads");
-  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id};
+  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id, decision.reason};
 }
 
 void Store::CountRefusedSubmission(RefusedSubmission kind) {

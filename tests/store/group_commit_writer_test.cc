@@ -244,5 +244,56 @@ TEST(GroupCommitWriterCheckpointTest, TheWalStaysNearCheckpointFramesUnderSteady
             32 + uintmax_t{4} * kCheckpointFrames * kFrameBytes);
 }
 
+// Records what the writer tells its observer.
+class RecordingObserver final : public WriterObserver {
+ public:
+  void OnBatch(size_t writes, absl::Duration duration, bool committed, int wal_frames) override {
+    absl::MutexLock lock(&mu_);
+    writes_ += writes;
+    ++batches_;
+    all_committed_ &= committed;
+    all_timed_ &= duration > absl::ZeroDuration();
+    last_wal_frames_ = wal_frames;
+  }
+  void OnCheckpoint(absl::Duration duration, bool ok) override {
+    absl::MutexLock lock(&mu_);
+    ++checkpoints_;
+    all_timed_ &= duration > absl::ZeroDuration();
+    all_committed_ &= ok;
+  }
+
+  mutable absl::Mutex mu_;
+  size_t writes_ ABSL_GUARDED_BY(mu_) = 0;
+  int batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
+  bool all_committed_ ABSL_GUARDED_BY(mu_) = true;
+  bool all_timed_ ABSL_GUARDED_BY(mu_) = true;
+  int last_wal_frames_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST(GroupCommitWriterObserverTest, HearsEveryBatchAndCheckpointWithItsDuration) {
+  TempDir dir;
+  RecordingObserver observer;
+  {
+    std::unique_ptr<SQLite::Database> db = NewDatabase(dir.File("intake.db"));
+    ASSERT_NE(db, nullptr);
+    GroupCommitWriter::Options options;
+    options.checkpoint_frames = 2;
+    options.observer = &observer;
+    GroupCommitWriter writer(std::move(db), options);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(writer.Run(Insert(std::to_string(i))).ok());
+    }
+    absl::MutexLock lock(&observer.mu_);
+    EXPECT_GT(observer.last_wal_frames_, 0);
+  }
+  absl::MutexLock lock(&observer.mu_);
+  EXPECT_EQ(observer.writes_, 20u);
+  EXPECT_EQ(observer.batches_, 20);  // Run waits for each: one write a batch.
+  EXPECT_GT(observer.checkpoints_, 0);
+  EXPECT_TRUE(observer.all_committed_);
+  EXPECT_TRUE(observer.all_timed_);
+}
+
 }  // namespace
 }  // namespace intake::store

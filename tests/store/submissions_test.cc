@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/store/rows.h"
 #include "server/store/store.h"
 #include "tests/testing/temp_dir.h"
 
@@ -381,6 +382,67 @@ TEST_F(SubmissionsTest, TheWindowScanIsCoveredByAnIndex) {
   EXPECT_NE(plan.getColumn(3).getString().find("COVERING INDEX leads_by_create_time"),
             std::string::npos)
       << plan.getColumn(3).getString();
+}
+
+TEST_F(SubmissionsTest, NewLeadsSayHowTheyWereRouted) {
+  auto unassigned = Submit(ValidSubmission("+12127365001"));
+  ASSERT_TRUE(unassigned.ok()) << unassigned.status();
+  EXPECT_EQ(unassigned->routing, RoutingReason::kNoEligibleProvider);
+  AddProvider("acme");
+  auto rotated = Submit(ValidSubmission("+12127365002"));
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(rotated->routing, RoutingReason::kRotation);
+  auto merged = Submit(ValidSubmission("+12127365002"));
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->outcome, SubmissionOutcome::kMerged);
+  EXPECT_FALSE(merged->routing.has_value());
+}
+
+TEST_F(SubmissionsTest, GaugesCountWaitingLeadsByProviderWithTheOldest) {
+  auto empty = store_->Gauges();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->unassigned_leads, 0);
+  EXPECT_TRUE(empty->unacknowledged.empty());
+  EXPECT_GT(empty->database_bytes, 0);
+  EXPECT_GT(empty->filesystem_bytes, 0);
+
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365001")).ok());  // No provider yet: UNASSIGNED.
+  AddProvider("acme");
+  const absl::Time first = clock_.Now();
+  auto a = Submit(ValidSubmission("+12127365002"));
+  clock_.Advance(absl::Minutes(3));
+  auto b = Submit(ValidSubmission("+12127365003"));
+  ASSERT_TRUE(a.ok() && b.ok());
+
+  auto gauges = store_->Gauges();
+  ASSERT_TRUE(gauges.ok()) << gauges.status();
+  EXPECT_EQ(gauges->unassigned_leads, 1);
+  ASSERT_EQ(gauges->unacknowledged.size(), 1u);
+  EXPECT_EQ(gauges->unacknowledged[0].first, "acme");
+  EXPECT_EQ(gauges->unacknowledged[0].second.count, 2);
+  EXPECT_EQ(gauges->unacknowledged[0].second.oldest_create_time, first);
+  EXPECT_GT(gauges->wal_bytes, 0);
+
+  // Acknowledged: no longer waiting, and the oldest is now the other one.
+  ASSERT_TRUE(store_->AcknowledgeLead("acme", a->lead_id).ok());
+  gauges = store_->Gauges();
+  ASSERT_TRUE(gauges.ok()) << gauges.status();
+  ASSERT_EQ(gauges->unacknowledged.size(), 1u);
+  EXPECT_EQ(gauges->unacknowledged[0].second.count, 1);
+  EXPECT_EQ(gauges->unacknowledged[0].second.oldest_create_time, first + absl::Minutes(3));
+}
+
+TEST_F(SubmissionsTest, GaugeQueriesReadOnlyThePartialIndexesOfWaitingLeads) {
+  SQLite::Database db(dir_.File("intake.db"), SQLite::OPEN_READONLY);
+  const std::pair<const char*, const char*> cases[] = {
+      {rows::kUnassignedLeadsQuery, "COVERING INDEX leads_unassigned"},
+      {rows::kWaitingLeadsQuery, "COVERING INDEX leads_unacknowledged"}};
+  for (const auto& [query, index] : cases) {
+    SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + query);
+    std::string details;
+    while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
+    EXPECT_NE(details.find(index), std::string::npos) << query << "\n" << details;
+  }
 }
 
 }  // namespace
