@@ -27,6 +27,7 @@ build_packages=(
   libsqlitecpp-dev libsqlite3-dev
   libphonenumber-dev libsodium-dev prometheus-cpp-dev
   libssl-dev openssl
+  prometheus
   libgtest-dev libgmock-dev
   # PostgreSQL mode: libpq.
   libpq-dev

@@ -22,7 +22,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc/support/log.h"
+#include "server/api/metrics.h"
+#include "server/api/metrics_endpoint.h"
 #include "server/api/server.h"
+#include "server/api/state_collector.h"
 #include "server/api/tokens.h"
 #include "server/domain/us_phone.h"
 #include "server/store/data_dir.h"
@@ -37,6 +40,9 @@ ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "host:port of the admin listener (AdminService and everything on --listen, plus "
           "health and server reflection). Keep it on loopback or a private network. "
           "Env: INTAKE_ADMIN_LISTEN.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "host:port where Prometheus scrapes /metrics (text format). Port 0 picks a free "
+          "port; empty turns metrics off. Env: INTAKE_METRICS_LISTEN.");
 ABSL_FLAG(std::string, data_dir, "./var",
           "Directory of the SQLite database (intake.db), the admin token (admin.token) and "
           "the data key (data.key) that seals callers' data: back the key up apart from the "
@@ -54,7 +60,8 @@ ABSL_FLAG(std::string, data_key_file, "",
           "Env: INTAKE_DATA_KEY_FILE.");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, once serving, write the bound addresses there as one JSON object "
-          "{\"listen\": ..., \"admin_listen\": ...}, so scripts using port 0 need not guess. "
+          "{\"listen\": ..., \"admin_listen\": ..., \"metrics_listen\": ...} (the last with "
+          "metrics on), so scripts using port 0 need not guess. "
           "Env: INTAKE_PORTS_FILE.");
 ABSL_FLAG(std::string, intake_keys_file, "",
           "If set, IntakeService (SubmitCallback, GetResponseStats) requires "
@@ -95,32 +102,18 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 
 namespace {
 
-constexpr const char* kEnvFlags[] = {"listen",
-                                     "data_dir",
-                                     "admin_listen",
-                                     "intake_keys_file",
-                                     "shutdown_grace",
-                                     "ports_file",
-                                     "dedup_window",
-                                     "heartbeat_interval",
-                                     "response_sla",
-                                     "response_window",
-                                     "tls_cert",
-                                     "tls_key",
-                                     "tls_client_ca",
-                                     "tls_client_ca_public",
-                                     "tls_reload_interval",
-                                     "admin_token_file",
-                                     "data_key_file"};
+bool IsOwnFlag(absl::string_view file) { return absl::EndsWith(file, "server/main.cc"); }
 
-// Each flag may come from INTAKE_<FLAG>; the command line wins, so this runs first.
+// Each flag of this file may come from INTAKE_<FLAG>; the command line wins, so this runs
+// first.
 bool ApplyEnvironment() {
-  for (const char* name : kEnvFlags) {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!IsOwnFlag(flag->Filename())) continue;
     const std::string var = absl::AsciiStrToUpper(absl::StrCat("INTAKE_", name));
     const char* value = std::getenv(var.c_str());
     if (value == nullptr) continue;
     std::string error;
-    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
+    if (!flag->ParseFrom(value, &error)) {
       std::cerr << "intaked: " << var << ": " << error << "\n";
       return false;
     }
@@ -163,9 +156,7 @@ int main(int argc, char** argv) {
       "Every flag can also be set from the environment as INTAKE_<FLAG NAME IN CAPITALS>.");
   absl::FlagsUsageConfig usage;
   // --help lists the flags defined here (not Abseil's or gRPC's own).
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "server/main.cc");
-  };
+  usage.contains_help_flags = IsOwnFlag;
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   if (!ApplyEnvironment()) return 2;
@@ -224,8 +215,15 @@ int main(int argc, char** argv) {
       intake::store::DeriveDataSubkey(*data_key, "pagetokn", intake::api::PageTokens::kKeyBytes);
   if (!page_token_key.ok()) return Fail(page_token_key.status());
 
+  // Metrics: the registry and what records into it outlive everything that reports to them.
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<intake::api::Metrics> metrics;
+  if (!metrics_listen.empty()) metrics = std::make_unique<intake::api::Metrics>(*registry);
+
   intake::stream::SubscriberHub hub;
   intake::store::StoreOptions store_options;
+  store_options.writer_observer = metrics.get();
   store_options.cipher = cipher->get();
   store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   store_options.on_events_committed = [&hub](uint64_t head,
@@ -258,15 +256,28 @@ int main(int argc, char** argv) {
   options.response_policy.window = absl::GetFlag(FLAGS_response_window);
   options.page_token_key = *std::move(page_token_key);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
-      intake::api::IntakeServer::Start(
-          options, {store->get(), auth->get(), &phones, &hub, &intake::SystemClock::Get()});
+      intake::api::IntakeServer::Start(options, {store->get(), auth->get(), &phones, &hub,
+                                                 &intake::SystemClock::Get(), metrics.get()});
   if (!server.ok()) return Fail(server.status());
+  std::unique_ptr<intake::api::MetricsEndpoint> metrics_endpoint;
+  if (metrics != nullptr) {
+    auto state = std::make_shared<intake::api::StateCollector>(
+        store->get(), [s = server->get()] { return s->open_streams(); },
+        &intake::SystemClock::Get());
+    absl::StatusOr<std::unique_ptr<intake::api::MetricsEndpoint>> endpoint =
+        intake::api::MetricsEndpoint::Start(metrics_listen, {registry, state});
+    if (!endpoint.ok()) return Fail(endpoint.status());
+    metrics_endpoint = *std::move(endpoint);
+  }
   grpc_logs_on = true;
 
-  // Addresses are host:port strings gRPC has just bound, so they need no JSON escaping.
-  const std::string ports =
-      absl::StrFormat(R"({"listen": "%s", "admin_listen": "%s"})", (*server)->listen_address(),
-                      (*server)->admin_address());
+  // Addresses are host:port strings just bound, so they need no JSON escaping.
+  std::string ports = absl::StrFormat(R"({"listen": "%s", "admin_listen": "%s")",
+                                      (*server)->listen_address(), (*server)->admin_address());
+  if (metrics_endpoint != nullptr) {
+    absl::StrAppend(&ports, R"(, "metrics_listen": ")", metrics_endpoint->address(), "\"");
+  }
+  ports += "}";
   if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
     if (absl::Status s = WritePortsFile(path, ports); !s.ok()) return Fail(s);
   }

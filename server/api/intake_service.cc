@@ -8,20 +8,18 @@
 #include "server/domain/status_macros.h"
 
 namespace intake::api {
-namespace {
 
-// Finishes a refused SubmitCallback with `status`, counting it first: the one way a refusal
-// leaves this service. RESOURCE_EXHAUSTED here can only be the rate limit's (gRPC refuses an
-// oversized request before any handler runs).
-void Refuse(store::Store& store, grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+// RESOURCE_EXHAUSTED here can only be the rate limit's (gRPC refuses an oversized request
+// before any handler runs).
+void IntakeServiceImpl::Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& status,
+                               const FieldViolations& fields) {
   store::RefusedSubmission kind = store::RefusedSubmission::kOther;
   if (absl::IsInvalidArgument(status)) kind = store::RefusedSubmission::kInvalid;
   if (absl::IsResourceExhausted(status)) kind = store::RefusedSubmission::kRateLimited;
-  store.CountRefusedSubmission(kind);
+  store_.CountRefusedSubmission(kind);
+  if (metrics_ != nullptr) metrics_->CountRefusedSubmission(status, fields);
   reactor->Finish(ToGrpcStatus(status));
 }
-
-}  // namespace
 
 grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     grpc::CallbackServerContext* context, const v1::SubmitCallbackRequest* request,
@@ -31,7 +29,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
 
   Submission submission = FromProto(*request);
   if (FieldViolations violations = ValidateSubmission(submission, phones_); !violations.empty()) {
-    Refuse(store_, reactor, BadRequest(violations));
+    Refuse(reactor, BadRequest(violations), violations);
     return reactor;
   }
   const bool bot = IsBot(submission);
@@ -47,12 +45,15 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
         if (!result.ok()) {
           // The store's only kInvalidArgument: a request_id reused for another
           // submission.
-          Refuse(store_, reactor,
-                 absl::IsInvalidArgument(result.status())
-                     ? BadRequest({{"request_id", std::string(result.status().message())}})
-                     : result.status());
+          if (absl::IsInvalidArgument(result.status())) {
+            const FieldViolations fields = {{"request_id", std::string(result.status().message())}};
+            Refuse(reactor, BadRequest(fields), fields);
+          } else {
+            Refuse(reactor, result.status());
+          }
           return;
         }
+        if (metrics_ != nullptr) metrics_->CountSubmission(*result);
         // The same reply whatever the outcome: new lead, duplicate, bot or replay.
         response->set_submission_id(result->submission_id);
         reactor->Finish(grpc::Status::OK);

@@ -3,6 +3,7 @@
 #define INTAKE_SERVER_API_INTAKE_SERVICE_H_
 
 #include "intake/v1/intake_service.grpc.pb.h"
+#include "server/api/metrics.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/domain/submission.h"
@@ -12,10 +13,10 @@ namespace intake::api {
 
 class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
-  // None is owned; all must outlive the service.
+  // None is owned; all must outlive the service. `metrics` may be null (metrics off).
   IntakeServiceImpl(RpcGate* gate, store::Store* store, const PhoneNormalizer* phones,
-                    ResponseFiguresCache* figures)
-      : gate_(*gate), store_(*store), phones_(*phones), figures_(*figures) {}
+                    ResponseFiguresCache* figures, Metrics* metrics)
+      : gate_(*gate), store_(*store), phones_(*phones), figures_(*figures), metrics_(metrics) {}
 
   // Validates on the gRPC thread (CPU only), then hands the submission to the store's group
   // commit and returns; the reply is sent from the writer thread once the lead is on disk.
@@ -33,6 +34,12 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
   store::Store& store_;
   const PhoneNormalizer& phones_;
   ResponseFiguresCache& figures_;
+  Metrics* const metrics_;
+
+  // Finishes a refused SubmitCallback with `status`, counting it first (with the fields of a
+  // validation failure): the one way a refusal leaves this service.
+  void Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& status,
+              const FieldViolations& fields = {});
 };
 
 }  // namespace intake::api

@@ -271,7 +271,10 @@ template <typename Response>
 void LeadStream<Response>::Act(const Actions& actions) {
   // The caller's count on outstanding_ keeps this alive until the end.
   if (actions.cancel_heartbeat) heartbeat_.Cancel();
-  if (actions.write != nullptr) this->StartWrite(actions.write);
+  if (actions.write != nullptr) {
+    if (context_.metrics != nullptr) context_.metrics->CountStreamMessage(actions.write->type());
+    this->StartWrite(actions.write);
+  }
   if (actions.finish) this->Finish(*actions.finish);
   bool deletable;
   {

@@ -17,6 +17,7 @@
 #include "grpcpp/alarm.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/api/blocking_executor.h"
+#include "server/api/metrics.h"
 #include "server/store/store.h"
 #include "server/stream/subscriber_hub.h"
 
@@ -64,6 +65,8 @@ struct LeadStreamContext {
   absl::Duration heartbeat_interval;
   // Events read per page: what a slow consumer costs the server, besides its cursor.
   int page_size = 256;
+  // Counts the messages written; null when metrics are off.
+  Metrics* metrics = nullptr;
 };
 
 // Streams the events addressed to `provider_id` (every event when it is empty) with

@@ -44,15 +44,17 @@ std::string BoundAddress(const std::string& requested, int port) {
 }
 
 // Builds and starts one server on `address`, reporting each of `services` SERVING through
-// health. `flag` names the listener in errors.
+// health, its calls recorded in `metrics` (if not null). `flag` names the listener in errors.
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
     grpc::ServerBuilder& builder, const std::string& address,
-    const std::shared_ptr<grpc::ServerCredentials>& credentials, absl::string_view flag,
-    std::initializer_list<const char*> services, std::string* bound) {
+    const std::shared_ptr<grpc::ServerCredentials>& credentials, Metrics* metrics,
+    absl::string_view flag, std::initializer_list<const char*> services, std::string* bound) {
   int port = 0;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  // After the one above, so that metrics count the status the client gets.
+  if (metrics != nullptr) interceptors.push_back(metrics->NewInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(address, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -73,7 +75,9 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
       gate_(deps.auth, &executor_),
       figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
       page_tokens_(options.page_token_key),
-      stream_context_{deps.store, deps.hub, &executor_, &streams_, options.heartbeat_interval},
+      stream_context_{
+          deps.store,        deps.hub,    &executor_, &streams_, options.heartbeat_interval,
+          /*page_size=*/256, deps.metrics},
       public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_),
       admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_),
       admin_(&gate_, deps.store, stream_context_, &figures_, &page_tokens_) {}
@@ -98,18 +102,19 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> public_server = BuildServer(
       public_builder, options.listen,
-      ListenerCredentials(options.tls, options.tls.public_client_ca_path), "listen",
+      ListenerCredentials(options.tls, options.tls.public_client_ca_path), deps.metrics, "listen",
       {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name()},
       &server->listen_address_);
   if (!public_server.ok()) return public_server.status();
   server->public_server_ = *std::move(public_server);
 
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server = BuildServer(
-      admin_builder, options.admin_listen,
-      ListenerCredentials(options.tls, options.tls.admin_client_ca_path), "admin_listen",
-      {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
-       v1::AdminService::service_full_name()},
-      &server->admin_address_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
+      BuildServer(admin_builder, options.admin_listen,
+                  ListenerCredentials(options.tls, options.tls.admin_client_ca_path), deps.metrics,
+                  "admin_listen",
+                  {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
+                   v1::AdminService::service_full_name()},
+                  &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
   // The first figures, in the background, so the first submissions can show them.

@@ -52,6 +52,8 @@ struct ServerDeps {
   const PhoneNormalizer* phones;
   stream::SubscriberHub* hub;
   const Clock* clock;
+  // Records the gRPC and intake metrics; null when metrics are off.
+  Metrics* metrics = nullptr;
 };
 
 class IntakeServer {
@@ -69,6 +71,8 @@ class IntakeServer {
   // The bound addresses, with the real port where 0 was asked for.
   const std::string& listen_address() const { return listen_address_; }
   const std::string& admin_address() const { return admin_address_; }
+  // Lead streams open now. Thread-safe.
+  size_t open_streams() const { return streams_.size(); }
 
   // Drains: health turns NOT_SERVING on both listeners, lead streams end with UNAVAILABLE
   // (clients resume elsewhere from their cursor), new calls are refused, calls in flight get
@@ -83,7 +87,7 @@ class IntakeServer {
   struct Services {
     Services(RpcGate* gate, const ServerDeps& deps, ResponseFiguresCache* figures,
              const LeadStreamContext& streams, const PageTokens* page_tokens)
-        : intake(gate, deps.store, deps.phones, figures),
+        : intake(gate, deps.store, deps.phones, figures, deps.metrics),
           provider(gate, deps.store, streams, figures, page_tokens) {}
     IntakeServiceImpl intake;
     ProviderServiceImpl provider;

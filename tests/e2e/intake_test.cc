@@ -27,21 +27,6 @@ namespace {
 
 using v1::IntakeService;
 
-v1::SubmitCallbackRequest ValidRequest(const std::string& phone = "(212) 736-5000") {
-  v1::SubmitCallbackRequest r;
-  r.mutable_caller()->set_name("Jordan Example");
-  r.mutable_caller()->set_phone(phone);
-  r.mutable_caller()->set_postal_code("33101");
-  r.mutable_caller()->set_region("FL");
-  r.mutable_consent()->set_granted(true);
-  r.mutable_consent()->set_text("By submitting you agree to be called back by a provider.");
-  r.mutable_consent()->add_advertisers("Sunrise Recovery");
-  r.mutable_form()->set_form_id("sidebar-v2");
-  r.mutable_form()->set_page_url("https://finder.example/centers/miami");
-  r.set_message("Please call after 5pm.");
-  return r;
-}
-
 class IntakeTest : public ::testing::Test {
  protected:
   void SetUp() override {

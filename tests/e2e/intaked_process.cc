@@ -134,9 +134,9 @@ std::unique_ptr<IntakedProcess> IntakedProcess::Start(std::vector<std::string> e
   const std::string ports_file = p->scratch_->File("ports.json");
   // A short grace: with gRPC 1.51 a drain waits out the grace while clients keep idle
   // connections open, and tests keep theirs.
-  std::vector<std::string> args = {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+  std::vector<std::string> args = {"--listen=127.0.0.1:0",       "--admin_listen=127.0.0.1:0",
                                    "--data_dir=" + p->data_dir_, "--ports_file=" + ports_file,
-                                   "--shutdown_grace=2s"};
+                                   "--shutdown_grace=2s",        "--metrics_listen=127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   p->pid_ = Spawn(args, {}, p->scratch_->File("stdout"), p->scratch_->File("stderr"));
   if (p->pid_ < 0) return nullptr;
@@ -146,6 +146,7 @@ std::unique_ptr<IntakedProcess> IntakedProcess::Start(std::vector<std::string> e
     const std::string ports = ReadFile(ports_file);
     p->listen_address_ = JsonField(ports, "listen");
     p->admin_address_ = JsonField(ports, "admin_listen");
+    p->metrics_address_ = JsonField(ports, "metrics_listen");
     if (!p->listen_address_.empty()) break;
     int status = 0;
     if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {

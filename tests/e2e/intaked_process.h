@@ -40,10 +40,11 @@ struct ListenerCredentials {
 
 class IntakedProcess {
  public:
-  // Starts intaked with both listeners on 127.0.0.1:0, `data_dir` (a fresh temporary one if
-  // empty) and `extra_args`, then waits until both listeners report health SERVING through
-  // channels made with `credentials`. Returns nullptr, with a test failure that shows
-  // intaked's stderr, if it does not get there.
+  // Starts intaked with both listeners and the metrics endpoint on 127.0.0.1:0 (so tests
+  // running in parallel never collide on its default port), `data_dir` (a fresh temporary
+  // one if empty) and `extra_args` (which may override those), then waits until both listeners
+  // report health SERVING through channels made with `credentials`. Returns nullptr, with a test
+  // failure that shows intaked's stderr, if it does not get there.
   static std::unique_ptr<IntakedProcess> Start(std::vector<std::string> extra_args = {},
                                                std::string data_dir = "",
                                                ListenerCredentials credentials = {});
@@ -55,6 +56,8 @@ class IntakedProcess {
 
   const std::string& listen_address() const { return listen_address_; }
   const std::string& admin_address() const { return admin_address_; }
+  // The metrics endpoint's host:port; empty with --metrics_listen= (off).
+  const std::string& metrics_address() const { return metrics_address_; }
   const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return pid_; }
 
@@ -78,6 +81,7 @@ class IntakedProcess {
   std::string data_dir_;
   std::string listen_address_;
   std::string admin_address_;
+  std::string metrics_address_;
   ListenerCredentials credentials_;
   pid_t pid_ = -1;
 };

@@ -13,6 +13,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "intake/v1/intake_service.pb.h"
 
 namespace intake::testing {
 
@@ -23,6 +24,22 @@ inline std::unique_ptr<grpc::ClientContext> Context(const std::string& token = "
   context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
   return context;
+}
+
+// A SubmitCallbackRequest that passes validation, from `phone`.
+inline v1::SubmitCallbackRequest ValidRequest(const std::string& phone = "(212) 736-5000") {
+  v1::SubmitCallbackRequest r;
+  r.mutable_caller()->set_name("Jordan Example");
+  r.mutable_caller()->set_phone(phone);
+  r.mutable_caller()->set_postal_code("33101");
+  r.mutable_caller()->set_region("FL");
+  r.mutable_consent()->set_granted(true);
+  r.mutable_consent()->set_text("By submitting you agree to be called back by a provider.");
+  r.mutable_consent()->add_advertisers("Sunrise Recovery");
+  r.mutable_form()->set_form_id("sidebar-v2");
+  r.mutable_form()->set_page_url("https://finder.example/centers/miami");
+  r.set_message("Please call after 5pm.");
+  return r;
 }
 
 // The field paths of the BadRequest a failed call carried; empty if it carried none.

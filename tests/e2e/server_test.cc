@@ -314,9 +314,9 @@ TEST_F(ServerTest, AdminServiceIsNotOnThePublicListener) {
 
 TEST_F(ServerTest, PrintsTheBoundAddressesAsOneJsonLine) {
   const ExitResult result = server_->Stop(SIGTERM);
-  const std::string expected =
-      absl::StrCat(R"({"listen": ")", server_->listen_address(), R"(", "admin_listen": ")",
-                   server_->admin_address(), "\"}\n");
+  const std::string expected = absl::StrCat(
+      R"({"listen": ")", server_->listen_address(), R"(", "admin_listen": ")",
+      server_->admin_address(), R"(", "metrics_listen": ")", server_->metrics_address(), "\"}\n");
   EXPECT_EQ(result.stdout_text, expected);
   EXPECT_NE(server_->listen_address(), "127.0.0.1:0");
   EXPECT_NE(server_->listen_address(), server_->admin_address());
