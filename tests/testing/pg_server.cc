@@ -222,6 +222,10 @@ absl::Status PgServer::ExecAsSuperuser(absl::string_view database, absl::string_
   return Exec(Uri(database, "postgres"), sql);
 }
 
+void PgServer::Stop() { Shutdown(SIGINT); }
+
+absl::Status PgServer::Resume() { return Launch(); }
+
 absl::Status PgServer::CrashAndRestart() {
   Shutdown(SIGQUIT);
   return Launch();

@@ -73,6 +73,11 @@ class PgServer {
   // Runs `sql` (one or more statements) as the superuser in `database`.
   absl::Status ExecAsSuperuser(absl::string_view database, absl::string_view sql) const;
 
+  // Stops the server (fast shutdown), keeping its files; Resume starts it again on them. Not
+  // thread-safe.
+  void Stop();
+  absl::Status Resume();
+
   // Ends the server the way a crash would (immediate shutdown: no checkpoint, open sessions
   // cut), then starts it again on the same files, which replays the WAL. Not thread-safe.
   absl::Status CrashAndRestart();

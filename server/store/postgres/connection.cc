@@ -217,7 +217,7 @@ absl::StatusOr<std::vector<Result>> Connection::RunPipeline(absl::Span<const Que
     } else if (auto p = pending.find(q.sql); p != pending.end()) {
       names[i] = p->second;
     } else {
-      names[i] = absl::StrCat("s", prepared_.size() + pending.size() + 1);
+      names[i] = absl::StrCat("s", next_statement_++);
       pending.emplace(q.sql, names[i]);
       parse_sent[i] = true;
       sent = PQsendPrepare(conn_, names[i].c_str(), q.sql.c_str(), 0, nullptr) == 1;

@@ -166,6 +166,7 @@ class Connection {
   PGconn* const conn_;
   // The statements prepared on this connection, by text, and their names.
   absl::flat_hash_map<std::string, std::string> prepared_;
+  int next_statement_ = 1;  // Names are s1, s2, ...; never reused.
 };
 
 }  // namespace intake::store::postgres

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "server/store/postgres/event_log.h"
 
 namespace intake::store::postgres {
@@ -151,11 +152,16 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
   absl::Status batch_status;
   if (conn_ == nullptr || !conn_->ok()) {
     conn_.reset();
-    absl::StatusOr<std::unique_ptr<Connection>> conn = OpenWriterConnection(options_);
-    if (conn.ok()) {
-      conn_ = *std::move(conn);
+    if (absl::Now() < next_reconnect_) {
+      batch_status = reconnect_failure_;
     } else {
-      batch_status = conn.status();
+      absl::StatusOr<std::unique_ptr<Connection>> conn = OpenWriterConnection(options_);
+      if (conn.ok()) {
+        conn_ = *std::move(conn);
+      } else {
+        batch_status = reconnect_failure_ = conn.status();
+        next_reconnect_ = absl::Now() + options_.reconnect_delay;
+      }
     }
   }
   if (batch_status.ok()) batch_status = ApplyAndCommit(batch, results);

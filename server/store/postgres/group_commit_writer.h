@@ -107,6 +107,10 @@ class GroupCommitWriter {
     // How long the server lets this replica's transaction sit idle before ending it: a frozen
     // replica must not hold the locks every other replica needs.
     absl::Duration idle_in_transaction_timeout = absl::Seconds(5);
+    // After failing to reconnect, batches fail at once (kUnavailable, so callers retry on
+    // another replica) for this long before the next attempt: an unreachable server costs
+    // one connection timeout per interval, not one per batch.
+    absl::Duration reconnect_delay = absl::Seconds(1);
     AfterCommit after_commit;
   };
 
@@ -150,7 +154,11 @@ class GroupCommitWriter {
   absl::Status ApplyAndCommit(std::deque<Write>& batch, std::vector<absl::Status>& results);
 
   const Options options_;
-  std::unique_ptr<Connection> conn_;  // Writer thread only; replaced once lost.
+  // Writer thread only: the connection (replaced once lost), and the last failure to
+  // reconnect with when the next attempt is due.
+  std::unique_ptr<Connection> conn_;
+  absl::Status reconnect_failure_;
+  absl::Time next_reconnect_ = absl::InfinitePast();
 
   absl::Mutex mu_;
   std::deque<Write> pending_ ABSL_GUARDED_BY(mu_);

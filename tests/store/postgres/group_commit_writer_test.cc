@@ -66,9 +66,11 @@ class GroupCommitWriterTest : public ::intake::testing::PgTest {
     return conn.ok() ? *std::move(conn) : nullptr;
   }
 
-  std::unique_ptr<GroupCommitWriter> StartWriter() {
+  std::unique_ptr<GroupCommitWriter> StartWriter(
+      absl::Duration reconnect_delay = absl::Seconds(1)) {
     GroupCommitWriter::Options options;
     options.conninfo = uri_;
+    options.reconnect_delay = reconnect_delay;
     options.after_commit = [this](uint64_t head, const std::vector<std::string>& providers) {
       absl::MutexLock lock(&mu_);
       commits_.push_back({head, providers});
@@ -299,6 +301,23 @@ TEST_F(GroupCommitWriterTest, AServerRestartCostsOneBatchThenWritesGoOn) {
   EXPECT_EQ(first.code(), absl::StatusCode::kUnavailable) << first;
   EXPECT_TRUE(writer_->Run(Insert("after")).ok());
   EXPECT_EQ(QueryInt("SELECT count(*) FROM t"), 2) << "before and after";
+}
+
+TEST_F(GroupCommitWriterTest, WhileTheServerIsUnreachableWritesFailAtOnceBetweenAttempts) {
+  writer_ = StartWriter(/*reconnect_delay=*/absl::Hours(1));
+  ASSERT_NE(writer_, nullptr);
+  ASSERT_TRUE(writer_->Run(Insert("before")).ok());
+  server_->Stop();
+  absl::Status on_the_lost_connection = writer_->Run(Insert("a"));
+  EXPECT_EQ(on_the_lost_connection.code(), absl::StatusCode::kUnavailable);
+  absl::Status reconnecting = writer_->Run(Insert("b"));
+  EXPECT_EQ(reconnecting.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(reconnecting.message(), "connecting")) << reconnecting;
+  ASSERT_TRUE(server_->Resume().ok());
+  absl::Status backing_off = writer_->Run(Insert("c"));
+  EXPECT_EQ(backing_off.code(), absl::StatusCode::kUnavailable)
+      << "no new attempt before reconnect_delay has passed";
+  EXPECT_EQ(backing_off.message(), reconnecting.message());
 }
 
 TEST_F(GroupCommitWriterTest, TheWriterCommitsDurablyInReadCommittedWhateverTheDefaults) {
