@@ -22,6 +22,8 @@ bool IsAllowedControl(AllowedControls controls, char32_t c) {
   return false;
 }
 
+bool IsPrintableAscii(uint8_t byte) { return byte >= 0x20 && byte < 0x7F; }
+
 }  // namespace
 
 std::optional<char32_t> DecodeUtf8(absl::string_view text, size_t* pos) {
@@ -69,13 +71,16 @@ std::optional<char32_t> DecodeUtf8(absl::string_view text, size_t* pos) {
 bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
 
 std::optional<std::string> FindTextProblem(absl::string_view text, const TextRule& rule) {
-  size_t chars = 0;
+  // Printable ASCII, most of every text, needs no decoding and no checks: skip it in one go.
+  size_t pos = 0;
+  while (pos < text.size() && IsPrintableAscii(static_cast<uint8_t>(text[pos]))) ++pos;
+  size_t chars = pos;
   bool control = false;
   // No early return on a control character: invalid UTF-8 later in the text is reported first.
-  for (size_t pos = 0; pos < text.size();) {
+  while (pos < text.size()) {
     char32_t c = static_cast<uint8_t>(text[pos]);
     if (c < 0x80) {
-      ++pos;  // ASCII, most of every text: no call to decode it.
+      ++pos;  // ASCII: no call to decode it.
     } else {
       const std::optional<char32_t> decoded = DecodeUtf8(text, &pos);
       if (!decoded.has_value()) return "must be valid UTF-8";

@@ -266,9 +266,19 @@ class Store {
   Store(std::string path, std::string instance_id, int schema_version,
         std::unique_ptr<SQLite::Database> writer, const StoreOptions& options);
 
+  // A submission with everything worked out that depends on it alone: done by Submit on the
+  // submitting thread, so that the one writer thread spends its time in the database.
+  struct PreparedSubmission {
+    Submission submission;
+    bool bot = false;
+    std::string payload_hash;    // PiiCipher::PayloadHash of its canonical payload.
+    std::string phone_hash;      // PiiCipher::PhoneHash of its phone.
+    std::string consent_sha256;  // Of its consent text.
+    std::string sealed;          // Its personal data, PiiCipher::Seal'ed.
+  };
+  PreparedSubmission Prepare(Submission submission, bool bot) const;
   // Writer thread only: the body of Submit inside the batch transaction.
-  absl::StatusOr<SubmitResult> ApplySubmission(SQLite::Database& db, const Submission& submission,
-                                               bool bot);
+  absl::StatusOr<SubmitResult> ApplySubmission(SQLite::Database& db, const PreparedSubmission& p);
   // Writer thread only: reads the lead (scoped as GetLead) and refuses OPTED_OUT/ERASED ones.
   absl::StatusOr<Lead> LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
                                        const std::string& lead_id);

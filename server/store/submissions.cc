@@ -37,11 +37,18 @@ std::string NewId(absl::string_view prefix, absl::Time now) {
   return absl::StrCat(prefix, hex);
 }
 
-std::string Sha256(absl::string_view data) {
-  std::string hash(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(hash.data()),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return hash;
+// SHA-256 of a consent text. A form shows every caller the same text, so each thread keeps
+// the last one it hashed (a 400-character text costs as much to hash as to store).
+const std::string& ConsentSha256(const std::string& text) {
+  thread_local std::string last_text;
+  thread_local std::string last_hash;
+  if (last_hash.empty() || text != last_text) {
+    last_hash.assign(crypto_hash_sha256_BYTES, '\0');
+    crypto_hash_sha256(reinterpret_cast<unsigned char*>(last_hash.data()),
+                       reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    last_text = text;
+  }
+  return last_hash;
 }
 
 void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob) {
@@ -57,13 +64,20 @@ std::vector<std::string> PersonalFields(const Submission& s) {
 // Everything the caller sent (the honeypot verdict included), canonically, so that a
 // request_id replayed with any difference is told apart from a retry.
 std::string CanonicalPayload(const Submission& s, bool bot) {
-  std::vector<std::string> fields = PersonalFields(s);
-  fields.insert(fields.end(),
-                {s.listing_id, s.region, s.consent_granted ? "1" : "0", s.consent_text,
-                 absl::StrJoin(s.advertisers, "\n"), s.form.form_id, s.form.page_url,
-                 s.form.utm_source, s.form.utm_medium, s.form.utm_campaign, bot ? "bot" : ""});
+  const std::string advertisers = absl::StrJoin(s.advertisers, "\n");
+  const absl::string_view fields[] = {// PersonalFields, in their order.
+                                      s.caller_name, s.phone, s.postal_code, s.message,
+                                      s.form.client_ip, s.form.user_agent, s.form.referrer,
+                                      // Then the rest.
+                                      s.listing_id, s.region, s.consent_granted ? "1" : "0",
+                                      s.consent_text, advertisers, s.form.form_id, s.form.page_url,
+                                      s.form.utm_source, s.form.utm_medium, s.form.utm_campaign,
+                                      bot ? "bot" : ""};
+  size_t size = 0;
+  for (const absl::string_view f : fields) size += f.size() + 8;
   std::string joined;
-  for (const std::string& f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
+  joined.reserve(size);
+  for (const absl::string_view f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
   return joined;
 }
 
@@ -138,12 +152,23 @@ Candidates LoadCandidates(StatementCache& sql, absl::Time now) {
 
 }  // namespace
 
+Store::PreparedSubmission Store::Prepare(Submission submission, bool bot) const {
+  PreparedSubmission p;
+  p.payload_hash = cipher_.PayloadHash(CanonicalPayload(submission, bot));
+  p.phone_hash = cipher_.PhoneHash(submission.phone);
+  p.consent_sha256 = ConsentSha256(submission.consent_text);
+  p.sealed = cipher_.Seal(PersonalFields(submission));
+  p.submission = std::move(submission);
+  p.bot = bot;
+  return p;
+}
+
 void Store::Submit(Submission submission, bool bot, SubmitDone done) {
   auto result = std::make_shared<absl::StatusOr<SubmitResult>>(
       absl::UnknownError("the submission was not applied"));
   writer_.Submit(
-      [this, submission = std::move(submission), bot, result](SQLite::Database& db) {
-        *result = ApplySubmission(db, submission, bot);
+      [this, prepared = Prepare(std::move(submission), bot), result](SQLite::Database& db) {
+        *result = ApplySubmission(db, prepared);
         return result->status();
       },
       [result, done = std::move(done)](absl::Status status) mutable {
@@ -155,12 +180,14 @@ void Store::Submit(Submission submission, bool bot, SubmitDone done) {
       });
 }
 
-absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const Submission& s,
-                                                    bool bot) {
+absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
+                                                    const PreparedSubmission& p) {
   StatementCache& sql = writer_.statements();
+  const Submission& s = p.submission;
+  const bool bot = p.bot;
+  const std::string& payload_hash = p.payload_hash;
   const absl::Time now_time = clock_.Now();
   const int64_t now = ToMicros(now_time);
-  const std::string payload_hash = cipher_.PayloadHash(CanonicalPayload(s, bot));
 
   if (!s.request_id.empty()) {
     SQLite::Statement& seen = sql.Get(
@@ -197,7 +224,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
         "expire_time_us) VALUES (?, ?, ?, ?, ?)");
     quarantine.bind(1, submission_id);
     quarantine.bind(2, s.listing_id);
-    BindBlob(quarantine, 3, cipher_.Seal(PersonalFields(s)));
+    BindBlob(quarantine, 3, p.sealed);
     quarantine.bind(4, now);
     quarantine.bind(5, ToMicros(now_time + options_.quarantine_retention));
     quarantine.exec();
@@ -206,7 +233,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
     return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt};
   }
 
-  const std::string phone_hash = cipher_.PhoneHash(s.phone);
+  const std::string& phone_hash = p.phone_hash;
   SQLite::Statement& duplicate = sql.Get(
       "SELECT lead_id, provider_id FROM leads WHERE phone_hash = ? AND target = ? "
       "AND last_submit_time_us >= ? AND state NOT IN (5, 6) "
@@ -237,7 +264,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
   if (!owner || owner->state == ProviderState::kPaused) candidates = LoadCandidates(sql, now_time);
   const RoutingDecision decision = Route(request, candidates.candidates, now_time);
 
-  const std::string consent_hash = Sha256(s.consent_text);
+  const std::string& consent_hash = p.consent_sha256;
   SQLite::Statement& consent =
       sql.Get("INSERT OR IGNORE INTO consent_texts (sha256, text) VALUES (?, ?)");
   BindBlob(consent, 1, consent_hash);
@@ -263,7 +290,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db, const 
   insert.bind(6, static_cast<int>(decision.reason) + 1);
   insert.bind(7, decision.detail);
   insert.bind(8, s.region);
-  BindBlob(insert, 9, cipher_.Seal(PersonalFields(s)));
+  BindBlob(insert, 9, p.sealed);
   insert.bind(10, s.form.form_id);
   insert.bind(11, s.form.page_url);
   insert.bind(12, s.form.utm_source);

@@ -1,3 +1,5 @@
+#include <sodium.h>
+
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -6,6 +8,7 @@
 #include <vector>
 
 #include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -93,6 +96,24 @@ TEST_F(SubmissionsTest, DedupWindowSlidesWithTheLastSubmission) {
   EXPECT_NE(fresh->lead_id, first);
   EXPECT_EQ(Query("SELECT count(*) FROM leads"), 2);
   EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'duplicates_merged'"), 2);
+}
+
+TEST_F(SubmissionsTest, EachLeadKeepsTheHashOfItsOwnConsentText) {
+  // Alternating texts from one thread, which keeps the hash of the last text it saw.
+  const std::string texts[] = {"I agree.", "I agree to be called.", "I agree."};
+  for (int i = 0; i < 3; ++i) {
+    Submission s = ValidSubmission(absl::StrCat("+1212736500", i));
+    s.consent_text = texts[i];
+    auto result = Submit(s);
+    ASSERT_TRUE(result.ok()) << result.status();
+    auto evidence = store_->GetLeadEvidence(result->lead_id);
+    ASSERT_TRUE(evidence.ok()) << evidence.status();
+    std::string expected(crypto_hash_sha256_BYTES, '\0');
+    crypto_hash_sha256(reinterpret_cast<unsigned char*>(expected.data()),
+                       reinterpret_cast<const unsigned char*>(texts[i].data()), texts[i].size());
+    EXPECT_EQ(evidence->consent_text_sha256, expected) << texts[i];
+  }
+  EXPECT_EQ(Query("SELECT count(*) FROM consent_texts"), 2);
 }
 
 TEST_F(SubmissionsTest, BotsAreQuarantinedWithoutLeadOrEvent) {
