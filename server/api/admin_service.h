@@ -8,14 +8,14 @@
 #include "server/api/paging.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
-  AdminServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams,
+  AdminServiceImpl(RpcGate* gate, store::Storage* store, const LeadStreamContext& streams,
                    ResponseFiguresCache* figures, const PageTokens* page_tokens)
       : gate_(*gate),
         store_(*store),
@@ -66,7 +66,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
 
  private:
   RpcGate& gate_;
-  store::Store& store_;
+  store::Storage& store_;
   const LeadStreamContext streams_;
   ResponseFiguresCache& figures_;
   const PageTokens& page_tokens_;

@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server_context.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 

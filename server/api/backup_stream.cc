@@ -9,7 +9,7 @@
 
 namespace intake::api {
 
-BackupStream::BackupStream(store::Store* store, BlockingExecutor* executor,
+BackupStream::BackupStream(store::Storage* store, BlockingExecutor* executor,
                            StreamRegistry* registry)
     : store_(*store), executor_(*executor), registry_(*registry) {
   if (grpc::Status admitted = registry_.Add(this, ""); !admitted.ok()) {

@@ -16,7 +16,7 @@
 #include "intake/v1/admin_service.pb.h"
 #include "server/api/blocking_executor.h"
 #include "server/api/lead_stream.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
@@ -31,7 +31,7 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupDatabaseRes
   // Bytes of the copy per message.
   static constexpr size_t kChunkBytes = size_t{256} * 1024;
 
-  BackupStream(store::Store* store, BlockingExecutor* executor, StreamRegistry* registry);
+  BackupStream(store::Storage* store, BlockingExecutor* executor, StreamRegistry* registry);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override { stop_requested_ = true; }
@@ -45,7 +45,7 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupDatabaseRes
   void FinishWith(const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
   std::optional<grpc::Status> Ended() ABSL_LOCKS_EXCLUDED(mu_);
 
-  store::Store& store_;
+  store::Storage& store_;
   BlockingExecutor& executor_;
   StreamRegistry& registry_;
   // Set by a cancelled call or End(): the copy stops at its next step.

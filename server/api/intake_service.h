@@ -7,14 +7,14 @@
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/domain/submission.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
 class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
   // None is owned; all must outlive the service. `metrics` may be null (metrics off).
-  IntakeServiceImpl(RpcGate* gate, store::Store* store, const PhoneNormalizer* phones,
+  IntakeServiceImpl(RpcGate* gate, store::Storage* store, const PhoneNormalizer* phones,
                     ResponseFiguresCache* figures, Metrics* metrics)
       : gate_(*gate), store_(*store), phones_(*phones), figures_(*figures), metrics_(metrics) {}
 
@@ -31,7 +31,7 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
 
  private:
   RpcGate& gate_;
-  store::Store& store_;
+  store::Storage& store_;
   const PhoneNormalizer& phones_;
   ResponseFiguresCache& figures_;
   Metrics* const metrics_;

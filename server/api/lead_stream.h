@@ -18,7 +18,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "server/api/blocking_executor.h"
 #include "server/api/metrics.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 #include "server/stream/subscriber_hub.h"
 
 namespace intake::api {
@@ -58,7 +58,7 @@ class StreamRegistry {
 };
 
 struct LeadStreamContext {
-  store::Store* store;
+  store::Storage* store;
   stream::SubscriberHub* hub;
   BlockingExecutor* executor;  // Where event pages are read from SQLite.
   StreamRegistry* registry;

@@ -8,14 +8,14 @@
 #include "server/api/paging.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
 class ProviderServiceImpl final : public v1::ProviderService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
-  ProviderServiceImpl(RpcGate* gate, store::Store* store, const LeadStreamContext& streams,
+  ProviderServiceImpl(RpcGate* gate, store::Storage* store, const LeadStreamContext& streams,
                       ResponseFiguresCache* figures, const PageTokens* page_tokens)
       : gate_(*gate),
         store_(*store),
@@ -40,7 +40,7 @@ class ProviderServiceImpl final : public v1::ProviderService::CallbackService {
 
  private:
   RpcGate& gate_;
-  store::Store& store_;
+  store::Storage& store_;
   const LeadStreamContext streams_;
   ResponseFiguresCache& figures_;
   const PageTokens& page_tokens_;

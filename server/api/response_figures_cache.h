@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/domain/clock.h"
 #include "server/domain/response_stats.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
@@ -35,7 +35,7 @@ class ResponseFiguresCache {
   };
 
   // Neither is owned; both must outlive the cache.
-  ResponseFiguresCache(store::Store* store, const Clock* clock, ResponsePolicy policy,
+  ResponseFiguresCache(store::Storage* store, const Clock* clock, ResponsePolicy policy,
                        absl::Duration max_age)
       : store_(*store), clock_(*clock), policy_(policy), max_age_(max_age) {}
 
@@ -62,7 +62,7 @@ class ResponseFiguresCache {
  private:
   absl::StatusOr<std::shared_ptr<const Snapshot>> Compute();
 
-  store::Store& store_;
+  store::Storage& store_;
   const Clock& clock_;
   const ResponsePolicy policy_;
   const absl::Duration max_age_;

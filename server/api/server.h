@@ -22,7 +22,7 @@
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/api/tls.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
@@ -47,7 +47,7 @@ struct ServerOptions {
 
 // What the servers' services work with; none is owned, all must outlive the server.
 struct ServerDeps {
-  store::Store* store;
+  store::Storage* store;
   Authenticator* auth;
   const PhoneNormalizer* phones;
   stream::SubscriberHub* hub;

@@ -10,14 +10,14 @@
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 #include "server/domain/clock.h"
-#include "server/store/store.h"
+#include "server/store/storage.h"
 
 namespace intake::api {
 
 class StateCollector final : public prometheus::Collectable {
  public:
   // `open_streams` counts the live lead streams. `store` and `clock` must outlive this.
-  StateCollector(store::Store* store, std::function<size_t()> open_streams, const Clock* clock)
+  StateCollector(store::Storage* store, std::function<size_t()> open_streams, const Clock* clock)
       : store_(*store), open_streams_(std::move(open_streams)), clock_(*clock) {}
 
   // Runs on the metrics server's thread for each scrape and may block there on SQLite (two
@@ -26,7 +26,7 @@ class StateCollector final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  store::Store& store_;
+  store::Storage& store_;
   const std::function<size_t()> open_streams_;
   const Clock& clock_;
 };

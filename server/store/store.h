@@ -1,6 +1,6 @@
-// The SQLite store as the rest of intaked sees it: opened once at start-up, migrated, and
-// the owner of every connection to the database file. Writes go through the one
-// GroupCommitWriter; reads through a pool of read-only connections.
+// The SQLite backend of Storage (storage.h), intaked's embedded default: opened once at
+// start-up, migrated, and the owner of every connection to the database file. Writes go through the
+// one GroupCommitWriter; reads through a pool of read-only connections.
 //
 // Every method blocks on SQLite, so callers run them on threads that may block (never a gRPC
 // reactor). Thread-safe.
@@ -31,61 +31,9 @@
 #include "server/store/group_commit_writer.h"
 #include "server/store/pii_cipher.h"
 #include "server/store/reader_pool.h"
+#include "server/store/storage.h"
 
 namespace intake::store {
-
-// One page of a listing in key order.
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  // The key to pass as `after` for the next page; empty on the last page.
-  std::string next_after;
-};
-
-// A provider token as stored: its hash, never the token.
-struct ProviderToken {
-  std::string token_id;
-  std::string provider_id;
-  std::string token_sha256;  // 32 raw bytes.
-  absl::Time create_time;
-};
-
-// Which leads ListLeads returns; the conditions combine.
-struct LeadFilter {
-  std::string provider_id;         // Only this provider's; empty for any.
-  bool unassigned = false;         // Only leads without a provider.
-  std::optional<LeadState> state;  // Only leads in this state.
-};
-
-// An event and the lead it concerns as it stands now (nullopt once the lead was purged).
-struct EventWithLead {
-  LeadEvent event;
-  std::optional<Lead> lead;
-};
-
-// What GetLeadEvidence returns: the proof behind a lead, which survives erasure.
-struct LeadEvidence {
-  std::string consent_text_sha256;  // 32 raw bytes.
-  std::vector<std::string> advertisers;
-  absl::Time consent_time;
-  std::vector<LeadEvent> history;
-};
-
-// A lead's timestamps, for response figures.
-struct LeadTimes {
-  std::string provider_id;  // Empty while unassigned.
-  absl::Time create_time;
-  std::optional<absl::Time> acknowledge_time;
-  std::optional<absl::Time> first_contact_time;
-};
-
-// A SubmitCallback call that was refused, as StatsTotals counts it: in `submissions`, and in
-// the counter its kind names.
-enum class RefusedSubmission {
-  kInvalid,      // INVALID_ARGUMENT: also in invalid_submissions.
-  kRateLimited,  // RESOURCE_EXHAUSTED from the rate limit: also in rate_limited.
-  kOther,        // Any other refusal (an unknown listing, UNAVAILABLE): submissions only.
-};
 
 struct StoreOptions {
   ConnectionOptions connection;
@@ -106,27 +54,7 @@ struct StoreOptions {
   WriterObserver* writer_observer = nullptr;
 };
 
-// Leads assigned to a provider and not yet acknowledged or contacted (state NEW).
-struct WaitingLeads {
-  int64_t count = 0;
-  absl::Time oldest_create_time;
-};
-
-// What the database holds now, for metrics.
-struct StoreGauges {
-  // Leads without a provider (UNASSIGNED).
-  int64_t unassigned_leads = 0;
-  // By provider id: its leads still NEW.
-  std::vector<std::pair<std::string, WaitingLeads>> unacknowledged;
-  // Bytes of the database file and of its WAL.
-  int64_t database_bytes = 0;
-  int64_t wal_bytes = 0;
-  // The file system holding the database: its size and what is still free for intaked.
-  int64_t filesystem_bytes = 0;
-  int64_t filesystem_free_bytes = 0;
-};
-
-class Store {
+class Store : public Storage {
  public:
   // Opens (creating it if missing) the database at `path` and migrates it to this binary's
   // schema. A database remembers the id of the data key it was first opened with (see
@@ -135,47 +63,48 @@ class Store {
   // kUnavailable if it cannot be opened, kInvalidArgument without a cipher.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      const StoreOptions& options = {});
-  ~Store();
+  ~Store() override;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   // The database's random identity, fixed when it was created.
-  const std::string& instance_id() const { return instance_id_; }
-  int schema_version() const { return schema_version_; }
+  const std::string& instance_id() const override { return instance_id_; }
+  int schema_version() const override { return schema_version_; }
   const std::string& path() const { return path_; }
+  std::string location() const override { return path_; }
 
   // Providers. The caller validates (ValidateProvider) before storing.
   // Stores a new provider, stamping its create and update times. kAlreadyExists if the id is
   // taken.
-  absl::StatusOr<Provider> CreateProvider(Provider provider);
+  absl::StatusOr<Provider> CreateProvider(Provider provider) override;
   // Applies `change` to the stored provider inside the write transaction and stores the
   // result (update time stamped). `change` may refuse with a status, which is returned and
   // nothing is written. kNotFound for an unknown id.
   absl::StatusOr<Provider> UpdateProvider(const std::string& provider_id,
-                                          std::function<absl::Status(Provider&)> change);
+                                          std::function<absl::Status(Provider&)> change) override;
   // kNotFound for an unknown id.
-  absl::StatusOr<Provider> GetProvider(const std::string& provider_id);
+  absl::StatusOr<Provider> GetProvider(const std::string& provider_id) override;
   // Up to `limit` providers with ids after `after`, in id order.
-  absl::StatusOr<Page<Provider>> ListProviders(int limit, const std::string& after);
+  absl::StatusOr<Page<Provider>> ListProviders(int limit, const std::string& after) override;
 
   // Listings. kAlreadyExists for a taken id, kNotFound if the provider does not exist.
-  absl::StatusOr<Listing> CreateListing(Listing listing);
+  absl::StatusOr<Listing> CreateListing(Listing listing) override;
   // kNotFound for an unknown id.
-  absl::StatusOr<Listing> GetListing(const std::string& listing_id);
+  absl::StatusOr<Listing> GetListing(const std::string& listing_id) override;
   // Up to `limit` listings with ids after `after`, in id order; only `provider_id`'s if it
   // is not empty.
   absl::StatusOr<Page<Listing>> ListListings(int limit, const std::string& after,
-                                             const std::string& provider_id);
+                                             const std::string& provider_id) override;
 
   // Tokens. Stores the hash of a new token of `provider_id` under a fresh token_id.
   // kNotFound if the provider does not exist.
   absl::StatusOr<ProviderToken> IssueProviderToken(const std::string& provider_id,
-                                                   const std::string& token_sha256);
+                                                   const std::string& token_sha256) override;
   // Revokes the token; revoking a revoked token is OK. kNotFound for an unknown token_id.
   // Returns the revoked token.
-  absl::StatusOr<ProviderToken> RevokeProviderToken(const std::string& token_id);
+  absl::StatusOr<ProviderToken> RevokeProviderToken(const std::string& token_id) override;
   // Every token not revoked.
-  absl::StatusOr<std::vector<ProviderToken>> ActiveProviderTokens();
+  absl::StatusOr<std::vector<ProviderToken>> ActiveProviderTokens() override;
 
   // The intake path.
   using SubmitDone = absl::AnyInvocable<void(absl::StatusOr<SubmitResult>) &&>;
@@ -188,7 +117,7 @@ class Store {
   // unknown listing, kInvalidArgument for a request_id already used with another payload,
   // kUnavailable if the commit failed (nothing was stored; retrying with the same
   // request_id is safe).
-  void Submit(Submission submission, bool bot, SubmitDone done);
+  void Submit(Submission submission, bool bot, SubmitDone done) override;
 
   // Counts a refused SubmitCallback call in the persistent counters (see RefusedSubmission).
   // Never blocks and never delays the refusal: the count waits in memory and is written by the
@@ -196,55 +125,60 @@ class Store {
   // refusals of that interval share one write, never a transaction each. So a crash (SIGKILL,
   // power loss) may lose the counts of the last second; a clean shutdown writes them, and
   // Counters() includes them at once. Safe on any thread, gRPC reactors included.
-  void CountRefusedSubmission(RefusedSubmission kind) ABSL_LOCKS_EXCLUDED(refused_mu_);
+  void CountRefusedSubmission(RefusedSubmission kind) override ABSL_LOCKS_EXCLUDED(refused_mu_);
 
   // Leads. `provider_scope`, when not empty, limits the look-up to that provider's leads:
   // another provider's lead is kNotFound, exactly like an unknown id.
-  absl::StatusOr<Lead> GetLead(const std::string& lead_id, const std::string& provider_scope);
+  absl::StatusOr<Lead> GetLead(const std::string& lead_id,
+                               const std::string& provider_scope) override;
   // Up to `limit` leads matching `filter`, newest first, after the key `after` (from a
   // previous page's next_after).
   absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int limit,
-                                       const std::string& after);
+                                       const std::string& after) override;
   // Consent evidence and the event history of a lead. kNotFound for an unknown id.
-  absl::StatusOr<LeadEvidence> GetLeadEvidence(const std::string& lead_id);
+  absl::StatusOr<LeadEvidence> GetLeadEvidence(const std::string& lead_id) override;
   // Up to `limit` events with sequence > `after`, in order; only those addressed to
   // `provider_id` unless it is empty. A provider never sees a lead that is no longer
   // its own: for its REASSIGNED_AWAY events the lead carries only its id.
   absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
-                                                        const std::string& provider_id, int limit);
+                                                        const std::string& provider_id,
+                                                        int limit) override;
 
   // Provider feedback, scoped to `provider_id` (kNotFound for another provider's lead).
   // The first acknowledgement stamps acknowledge_time and moves NEW to ACKNOWLEDGED; later
   // ones change nothing. kFailedPrecondition for an OPTED_OUT or ERASED lead.
-  absl::StatusOr<Lead> AcknowledgeLead(const std::string& provider_id, const std::string& lead_id);
+  absl::StatusOr<Lead> AcknowledgeLead(const std::string& provider_id,
+                                       const std::string& lead_id) override;
   // Stores the attempt (the note sealed) and sets last_outcome; the first stamps
   // first_contact_time; the lead becomes CONTACTED. Same errors as AcknowledgeLead.
   absl::StatusOr<Lead> RecordContactAttempt(const std::string& provider_id,
                                             const std::string& lead_id, ContactOutcome outcome,
-                                            const std::string& note);
+                                            const std::string& note) override;
   // Gives the lead to `provider_id` (reason MANUAL, state NEW, feedback cleared): a
   // REASSIGNED_AWAY event for the old provider and ASSIGNED for the new. Reassigning to the
   // current provider changes nothing. kNotFound for an unknown lead or provider,
   // kFailedPrecondition for an OPTED_OUT or ERASED lead.
-  absl::StatusOr<Lead> ReassignLead(const std::string& lead_id, const std::string& provider_id);
+  absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
+                                    const std::string& provider_id) override;
 
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
   // read connection is held, so it must be quick and must not call the store.
-  absl::Status ForEachLeadSince(absl::Time since, absl::FunctionRef<void(const LeadTimes&)> visit);
+  absl::Status ForEachLeadSince(absl::Time since,
+                                absl::FunctionRef<void(const LeadTimes&)> visit) override;
   // The persistent counters by name (submissions, leads, duplicates_merged, bot_submissions,
   // invalid_submissions, rate_limited), every refusal counted before this call included (they
   // are written first).
-  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters()
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters() override
       ABSL_LOCKS_EXCLUDED(refused_mu_);
   // When the database was created: the counters count from then.
-  absl::StatusOr<absl::Time> CreateTime();
+  absl::StatusOr<absl::Time> CreateTime() override;
   // The figures above, read now: two index look-ups on a read connection and a few stat
   // calls. kUnavailable if the database cannot be read.
-  absl::StatusOr<StoreGauges> Gauges();
+  absl::StatusOr<StoreGauges> Gauges() override;
 
   // The sequence of the newest committed event (0 for none).
-  uint64_t head_sequence() const { return head_sequence_.load(); }
+  uint64_t head_sequence() const override { return head_sequence_.load(); }
 
   // Makes a consistent copy of the whole database while the store goes on serving, with
   // SQLite's online backup API, and returns it ready to be read. The copy reads one snapshot,
@@ -260,7 +194,7 @@ class Store {
   // kCancelled if options.cancelled said so. A backend whose backups are made with the
   // database's own tools (PostgreSQL: pg_basebackup, pg_dump) returns kUnimplemented; SQLite
   // never does. Blocks for the whole copy. Thread-safe.
-  absl::StatusOr<std::unique_ptr<BackupFile>> Backup(const BackupOptions& options);
+  absl::StatusOr<std::unique_ptr<BackupFile>> Backup(const BackupOptions& options) override;
 
  private:
   Store(std::string path, std::string instance_id, int schema_version,

@@ -6,6 +6,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "server/store/pii_cipher.h"
+#include "server/store/store.h"
 #include "tests/testing/temp_dir.h"
 
 namespace intake::api {

@@ -1,0 +1,223 @@
+// server/store: what intaked keeps, behind one interface (Storage) with two backends: SQLite
+// (store.h, the embedded default: one intaked owns one database file) and PostgreSQL
+// (postgres/postgres_store.h: a fleet of stateless intaked replicas on one database). The
+// services see only this interface; tests/store/storage_conformance_test.cc runs every
+// behaviour it promises against both, so neither can drift.
+#ifndef INTAKE_SERVER_STORE_STORAGE_H_
+#define INTAKE_SERVER_STORE_STORAGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/domain/lead.h"
+#include "server/domain/provider.h"
+#include "server/domain/submission.h"
+#include "server/store/backup.h"
+
+namespace intake::store {
+
+// One page of a listing in key order.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  // The key to pass as `after` for the next page; empty on the last page.
+  std::string next_after;
+};
+
+// A provider token as stored: its hash, never the token.
+struct ProviderToken {
+  std::string token_id;
+  std::string provider_id;
+  std::string token_sha256;  // 32 raw bytes.
+  absl::Time create_time;
+};
+
+// Which leads ListLeads returns; the conditions combine.
+struct LeadFilter {
+  std::string provider_id;         // Only this provider's; empty for any.
+  bool unassigned = false;         // Only leads without a provider.
+  std::optional<LeadState> state;  // Only leads in this state.
+};
+
+// An event and the lead it concerns as it stands now (nullopt once the lead was purged).
+struct EventWithLead {
+  LeadEvent event;
+  std::optional<Lead> lead;
+};
+
+// What GetLeadEvidence returns: the proof behind a lead, which survives erasure.
+struct LeadEvidence {
+  std::string consent_text_sha256;  // 32 raw bytes.
+  std::vector<std::string> advertisers;
+  absl::Time consent_time;
+  std::vector<LeadEvent> history;
+};
+
+// A lead's timestamps, for response figures.
+struct LeadTimes {
+  std::string provider_id;  // Empty while unassigned.
+  absl::Time create_time;
+  std::optional<absl::Time> acknowledge_time;
+  std::optional<absl::Time> first_contact_time;
+};
+
+// A SubmitCallback call that was refused, as StatsTotals counts it: in `submissions`, and in
+// the counter its kind names.
+enum class RefusedSubmission {
+  kInvalid,      // INVALID_ARGUMENT: also in invalid_submissions.
+  kRateLimited,  // RESOURCE_EXHAUSTED from the rate limit: also in rate_limited.
+  kOther,        // Any other refusal (an unknown listing, UNAVAILABLE): submissions only.
+};
+
+// Leads assigned to a provider and not yet acknowledged or contacted (state NEW).
+struct WaitingLeads {
+  int64_t count = 0;
+  absl::Time oldest_create_time;
+};
+
+// What the database holds now, for metrics.
+struct StoreGauges {
+  // Leads without a provider (UNASSIGNED).
+  int64_t unassigned_leads = 0;
+  // By provider id: its leads still NEW.
+  std::vector<std::pair<std::string, WaitingLeads>> unacknowledged;
+  // Bytes of the database file and of its WAL.
+  int64_t database_bytes = 0;
+  int64_t wal_bytes = 0;
+  // The file system holding the database: its size and what is still free for intaked.
+  int64_t filesystem_bytes = 0;
+  int64_t filesystem_free_bytes = 0;
+};
+
+// The storage the services use. Every method but Submit, CountRefusedSubmission and the
+// accessors blocks on the database, so callers run them on threads that may block (never a
+// gRPC reactor). Implementations are thread-safe. Errors common to every method: kUnavailable
+// when the database cannot be reached or stays busy (safe to retry; writes keyed by a
+// request_id are idempotent), kUnimplemented for a behaviour a backend does not offer (said
+// at its declaration in that backend).
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // The database's random identity, fixed when it was created: stream cursors and backups
+  // are only meaningful against it.
+  virtual const std::string& instance_id() const = 0;
+  virtual int schema_version() const = 0;
+  // Where the data lives, for logs: a file path, or a PostgreSQL database (never a password).
+  virtual std::string location() const = 0;
+
+  // Providers. The caller validates (ValidateProvider) before storing. CreateProvider stamps
+  // the create and update times; kAlreadyExists if the id is taken. UpdateProvider applies
+  // `change` to the stored provider inside the write transaction (it may refuse with a status,
+  // which is returned, nothing written) and stamps the update time; kNotFound for an unknown
+  // id, as GetProvider. ListProviders: up to `limit` providers with ids after `after`, in id
+  // order.
+  virtual absl::StatusOr<Provider> CreateProvider(Provider provider) = 0;
+  virtual absl::StatusOr<Provider> UpdateProvider(
+      const std::string& provider_id, std::function<absl::Status(Provider&)> change) = 0;
+  virtual absl::StatusOr<Provider> GetProvider(const std::string& provider_id) = 0;
+  virtual absl::StatusOr<Page<Provider>> ListProviders(int limit, const std::string& after) = 0;
+
+  // Listings. CreateListing: kAlreadyExists for a taken id, kNotFound if the provider does not
+  // exist. GetListing: kNotFound for an unknown id. ListListings: up to `limit` listings with
+  // ids after `after`, in id order; only `provider_id`'s if it is not empty.
+  virtual absl::StatusOr<Listing> CreateListing(Listing listing) = 0;
+  virtual absl::StatusOr<Listing> GetListing(const std::string& listing_id) = 0;
+  virtual absl::StatusOr<Page<Listing>> ListListings(int limit, const std::string& after,
+                                                     const std::string& provider_id) = 0;
+
+  // Tokens. IssueProviderToken stores the hash of a new token of `provider_id` under a fresh
+  // token_id (kNotFound if the provider does not exist). RevokeProviderToken revokes it and
+  // returns it; revoking a revoked token is OK; kNotFound for an unknown token_id.
+  // ActiveProviderTokens: every token not revoked.
+  virtual absl::StatusOr<ProviderToken> IssueProviderToken(const std::string& provider_id,
+                                                           const std::string& token_sha256) = 0;
+  virtual absl::StatusOr<ProviderToken> RevokeProviderToken(const std::string& token_id) = 0;
+  virtual absl::StatusOr<std::vector<ProviderToken>> ActiveProviderTokens() = 0;
+
+  // The intake path: stores one validated, normalised submission (`bot`: the honeypot was
+  // filled), in this order: a known request_id replays its first result; a bot goes to
+  // quarantine; a duplicate (same phone hash and target within the dedup window) merges into
+  // its lead with a RESUBMITTED event; anything else becomes a lead routed by the domain
+  // policy, with its ASSIGNED event. Concurrent submissions share one transaction (group
+  // commit). Never blocks: `done` runs once the submission is durably committed (or failed)
+  // and must not block. Errors: kNotFound for an unknown listing, kInvalidArgument for a
+  // request_id already used with another payload, kUnavailable if the commit failed or its
+  // outcome is unknown (retrying with the same request_id is safe).
+  using SubmitDone = absl::AnyInvocable<void(absl::StatusOr<SubmitResult>) &&>;
+  virtual void Submit(Submission submission, bool bot, SubmitDone done) = 0;
+
+  // Counts a refused SubmitCallback call in the persistent counters (see RefusedSubmission).
+  // Never blocks and never delays the refusal: counts may wait in memory for about a second
+  // and be lost in a crash. Safe on any thread, gRPC reactors included.
+  virtual void CountRefusedSubmission(RefusedSubmission kind) = 0;
+
+  // Leads. `provider_scope`, when not empty, limits the look-up to that provider's leads:
+  // another provider's lead is kNotFound, exactly like an unknown id.
+  virtual absl::StatusOr<Lead> GetLead(const std::string& lead_id,
+                                       const std::string& provider_scope) = 0;
+  // Up to `limit` leads matching `filter`, newest first, after the key `after` (from a
+  // previous page's next_after).
+  virtual absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int limit,
+                                               const std::string& after) = 0;
+  // Consent evidence and the event history of a lead. kNotFound for an unknown id.
+  virtual absl::StatusOr<LeadEvidence> GetLeadEvidence(const std::string& lead_id) = 0;
+  // Up to `limit` events with sequence > `after`, in sequence order, with no gap: an event
+  // not returned has a sequence above every one returned. Only those addressed to
+  // `provider_id` unless it is empty. A provider never sees a lead that is no longer its own:
+  // for its REASSIGNED_AWAY events the lead carries only its id.
+  virtual absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
+                                                                const std::string& provider_id,
+                                                                int limit) = 0;
+
+  // Provider feedback, scoped to `provider_id` (kNotFound for another provider's lead).
+  // AcknowledgeLead: the first stamps acknowledge_time and moves NEW to ACKNOWLEDGED; later
+  // ones change nothing. RecordContactAttempt stores the attempt (the note sealed), sets
+  // last_outcome, the first stamps first_contact_time, and the lead becomes CONTACTED. Both:
+  // kFailedPrecondition for an OPTED_OUT or ERASED lead.
+  virtual absl::StatusOr<Lead> AcknowledgeLead(const std::string& provider_id,
+                                               const std::string& lead_id) = 0;
+  virtual absl::StatusOr<Lead> RecordContactAttempt(const std::string& provider_id,
+                                                    const std::string& lead_id,
+                                                    ContactOutcome outcome,
+                                                    const std::string& note) = 0;
+  // Gives the lead to `provider_id` (reason MANUAL, state NEW, feedback cleared): a
+  // REASSIGNED_AWAY event for the old provider and ASSIGNED for the new. Reassigning to the
+  // current provider changes nothing. kNotFound for an unknown lead or provider,
+  // kFailedPrecondition for an OPTED_OUT or ERASED lead.
+  virtual absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
+                                            const std::string& provider_id) = 0;
+
+  // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
+  // first, for response figures. `visit` must be quick and must not call the store.
+  virtual absl::Status ForEachLeadSince(absl::Time since,
+                                        absl::FunctionRef<void(const LeadTimes&)> visit) = 0;
+  // The persistent counters by name (submissions, leads, duplicates_merged, bot_submissions,
+  // invalid_submissions, rate_limited), every refusal counted before this call included.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters() = 0;
+  // When the database was created: the counters count from then.
+  virtual absl::StatusOr<absl::Time> CreateTime() = 0;
+  // What the database holds now, for metrics.
+  virtual absl::StatusOr<StoreGauges> Gauges() = 0;
+
+  // The sequence of the newest committed event this process knows of (0 for none).
+  virtual uint64_t head_sequence() const = 0;
+
+  // A consistent copy of the whole database while serving (see the backend). Returns
+  // kUnavailable while another backup runs, kCancelled if options.cancelled said so.
+  virtual absl::StatusOr<std::unique_ptr<BackupFile>> Backup(const BackupOptions& options) = 0;
+};
+
+}  // namespace intake::store
+
+#endif  // INTAKE_SERVER_STORE_STORAGE_H_
