@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -96,6 +97,34 @@ ABSL_FLAG(std::string, tls_client_ca_public, "",
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
           "How often the TLS files are checked for changes; new connections get what they "
           "hold then. At least 1s. Env: INTAKE_TLS_RELOAD_INTERVAL.");
+ABSL_FLAG(double, client_rate, 1,
+          "SubmitCallback calls per second each client may make on average (a token bucket); "
+          "0: no per-client limit. The client is the peer address (an IPv6 /64), or "
+          "form.client_ip when the call carries a valid intake key (a gateway submitting for "
+          "many people). Over the limit: RESOURCE_EXHAUSTED with google.rpc.RetryInfo, nothing "
+          "stored. Env: INTAKE_CLIENT_RATE.");
+ABSL_FLAG(double, client_burst, 10,
+          "Calls a client may make at once before --client_rate applies (the bucket's size); "
+          "at least 1. Env: INTAKE_CLIENT_BURST.");
+ABSL_FLAG(double, global_rate, 0,
+          "SubmitCallback calls per second for all clients together (a second's worth may come "
+          "at once); 0: no global limit. Env: INTAKE_GLOBAL_RATE.");
+ABSL_FLAG(int32_t, max_streams_per_token, 100,
+          "Lead streams (SubscribeLeads, WatchLeads) one token may hold open at once, so a "
+          "leaked or looping client cannot hold unbounded server resources; more are refused "
+          "with RESOURCE_EXHAUSTED. 0: no cap. Env: INTAKE_MAX_STREAMS_PER_TOKEN.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
+          "Connections older than this are asked to reconnect (GOAWAY), so an L4 load balancer "
+          "spreads clients anew; 0: never. Env: INTAKE_MAX_CONNECTION_AGE.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(5),
+          "How long calls still open on such a connection may go on before it closes (lead "
+          "streams then end with UNAVAILABLE and resume from their cursor). "
+          "Env: INTAKE_MAX_CONNECTION_AGE_GRACE.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 10000,
+          "Calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); more "
+          "wait in the client. intake-web carries every dashboard stream it serves on one "
+          "connection, so keep this above the dashboards one gateway serves. At least 1. "
+          "Env: INTAKE_MAX_CONCURRENT_STREAMS.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
           "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
@@ -127,6 +156,24 @@ std::atomic<bool> grpc_logs_on{false};
 void LogFromGrpc(gpr_log_func_args* args) {
   if (!grpc_logs_on.load() || args->severity != GPR_LOG_SEVERITY_ERROR) return;
   std::cerr << "intaked: grpc: " << args->message << "\n";
+}
+
+// A flag value out of its range, before anything starts: exit code 2, as for an unknown flag.
+std::optional<std::string> CheckFlags() {
+  if (absl::GetFlag(FLAGS_client_rate) < 0) return "--client_rate must be 0 or more";
+  if (absl::GetFlag(FLAGS_client_burst) < 1) return "--client_burst must be at least 1";
+  if (absl::GetFlag(FLAGS_global_rate) < 0) return "--global_rate must be 0 or more";
+  if (absl::GetFlag(FLAGS_max_streams_per_token) < 0) {
+    return "--max_streams_per_token must be 0 or more";
+  }
+  if (absl::GetFlag(FLAGS_max_connection_age) < absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_max_connection_age_grace) < absl::ZeroDuration()) {
+    return "--max_connection_age and --max_connection_age_grace must be 0 or more";
+  }
+  if (absl::GetFlag(FLAGS_max_concurrent_streams) < 1) {
+    return "--max_concurrent_streams must be at least 1";
+  }
+  return std::nullopt;
 }
 
 int Fail(const absl::Status& status) {
@@ -161,6 +208,10 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   if (!ApplyEnvironment()) return 2;
   absl::ParseCommandLine(argc, argv);
+  if (std::optional<std::string> problem = CheckFlags()) {
+    std::cerr << "intaked: " << *problem << "\n";
+    return 2;
+  }
   gpr_set_log_function(LogFromGrpc);
 #ifdef NDEBUG
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (about 2% of the
@@ -255,6 +306,13 @@ int main(int argc, char** argv) {
   options.response_policy.sla = absl::GetFlag(FLAGS_response_sla);
   options.response_policy.window = absl::GetFlag(FLAGS_response_window);
   options.page_token_key = *std::move(page_token_key);
+  options.rate_limits.client_rate = absl::GetFlag(FLAGS_client_rate);
+  options.rate_limits.client_burst = absl::GetFlag(FLAGS_client_burst);
+  options.rate_limits.global_rate = absl::GetFlag(FLAGS_global_rate);
+  options.max_streams_per_token = absl::GetFlag(FLAGS_max_streams_per_token);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
       intake::api::IntakeServer::Start(options, {store->get(), auth->get(), &phones, &hub,
                                                  &intake::SystemClock::Get(), metrics.get()});

@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin/intaked" --data_dir="$dir/var" --listen=127.0.0.1:0 --admin_listen=127.0.0.1:0 \
-  --ports_file="$dir/ports.json" >/dev/null 2>"$dir/intaked.log" &
+  --client_rate=0 --ports_file="$dir/ports.json" >/dev/null 2>"$dir/intaked.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$dir/ports.json" ] && break; sleep 0.1; done
 listen=$(sed -E 's/.*"listen": "([^"]+)".*/\1/' "$dir/ports.json")

@@ -37,9 +37,10 @@ ABSL_FLAG(std::string, mode, "submit",
           "repeat), in --floor_dir; a design that stores each lead before delivering it cannot "
           "expect better on that disk, so read delivery p99 against it.");
 ABSL_FLAG(std::string, target, "",
-          "host:port of a running intaked's public listener to measure. Empty: start intaked "
-          "(see --intaked) on 127.0.0.1 port 0 with a fresh temporary data directory, and stop "
-          "it and remove the directory at the end.");
+          "host:port of a running intaked's public listener to measure (started with "
+          "--client_rate=0, or a rate that admits the whole load from one client). Empty: start "
+          "intaked (see --intaked) on 127.0.0.1 port 0 with a fresh temporary data directory "
+          "and no per-client rate limit, and stop it and remove the directory at the end.");
 ABSL_FLAG(std::string, admin_target, "",
           "host:port of --target's admin listener, for modes that need it (delivery; submit "
           "does not).");

@@ -15,8 +15,9 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(30);
 
 // The spawned intaked's flags beyond its listeners and data directory.
 std::vector<std::string> SpawnArgs(const BenchConfig& config) {
-  // Metrics as a production server has them, on a port no other run holds.
-  std::vector<std::string> args = {"--metrics_listen=127.0.0.1:0"};
+  // Metrics as a production server has them, on a port no other run holds; no per-client rate
+  // limit, since every call of the load comes from this one client.
+  std::vector<std::string> args = {"--metrics_listen=127.0.0.1:0", "--client_rate=0"};
   if (config.tls.enabled()) {
     args.push_back("--tls_cert=" + config.tls.cert_path);
     args.push_back("--tls_key=" + config.tls.key_path);

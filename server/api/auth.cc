@@ -122,7 +122,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextB
   if (!token.ok()) return token.status();
 
   if (access == Access::kIntake) {
-    if (intake_keys_->Matches(*token)) return Principal{};
+    if (intake_keys_->Matches(*token)) return Principal{Principal::Kind::kIntakeKey, "", ""};
     return absl::UnauthenticatedError("unknown intake key");
   }
   const bool is_admin = admin_token_->Matches(*token);

@@ -22,7 +22,9 @@ namespace intake::api {
 // The caller of an RPC, as the gate established it. Handlers take identity only from here,
 // never from a field of the request.
 struct Principal {
-  enum class Kind { kPublic, kAdmin, kProvider };
+  // kPublic: IntakeService with no intake keys configured (anyone). kIntakeKey: IntakeService
+  // with a valid intake key (a site's backend or a gateway, submitting for many people).
+  enum class Kind { kPublic, kIntakeKey, kAdmin, kProvider };
   Kind kind = Kind::kPublic;
   std::string provider_id;  // Set for kProvider only.
   std::string token_hash;   // The SHA-256 of a provider's token, so revocation finds its streams.

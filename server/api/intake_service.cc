@@ -25,7 +25,18 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     grpc::CallbackServerContext* context, const v1::SubmitCallbackRequest* request,
     v1::SubmitCallbackResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!gate_.Admit(context, Access::kIntake, reactor)) return reactor;
+  const std::optional<Principal> principal = gate_.Admit(context, Access::kIntake, reactor);
+  if (!principal) return reactor;
+  if (limiter_ != nullptr) {
+    const std::string& client_ip = request->form().client_ip();
+    const bool for_someone_else =
+        principal->kind == Principal::Kind::kIntakeKey && !client_ip.empty();
+    if (std::optional<absl::Duration> retry =
+            limiter_->Acquire(ClientKey(for_someone_else ? client_ip : context->peer()))) {
+      Refuse(reactor, RateLimited(*retry));
+      return reactor;
+    }
+  }
 
   Submission submission = FromProto(*request);
   if (FieldViolations violations = ValidateSubmission(submission, phones_); !violations.empty()) {

@@ -4,6 +4,7 @@
 
 #include "intake/v1/intake_service.grpc.pb.h"
 #include "server/api/metrics.h"
+#include "server/api/rate_limiter.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/domain/submission.h"
@@ -14,14 +15,23 @@ namespace intake::api {
 class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
   // None is owned; all must outlive the service. `metrics` may be null (metrics off).
+  // `limiter` may be null (no rate limits).
   IntakeServiceImpl(RpcGate* gate, store::Storage* store, const PhoneNormalizer* phones,
-                    ResponseFiguresCache* figures, Metrics* metrics)
-      : gate_(*gate), store_(*store), phones_(*phones), figures_(*figures), metrics_(metrics) {}
+                    ResponseFiguresCache* figures, Metrics* metrics, RateLimiter* limiter)
+      : gate_(*gate),
+        store_(*store),
+        phones_(*phones),
+        figures_(*figures),
+        metrics_(metrics),
+        limiter_(limiter) {}
 
-  // Validates on the gRPC thread (CPU only), then hands the submission to the store's group
-  // commit and returns; the reply is sent from the writer thread once the lead is on disk.
+  // Takes a token from the caller's rate-limit bucket (RESOURCE_EXHAUSTED with a RetryInfo when
+  // empty): the client is the peer address, or form.client_ip when the call carries a valid
+  // intake key (a gateway submitting for many people; without client_ip, the gateway
+  // itself). Then validates on the gRPC thread (CPU only) and hands the submission to the
+  // store's group commit; the reply is sent from the writer thread once the lead is on disk.
   // Every call that passes authentication counts in StatsTotals: accepted ones in the
-  // submit's own transaction, refused ones through Store::CountRefusedSubmission.
+  // submit's own transaction, refused ones through Storage::CountRefusedSubmission.
   grpc::ServerUnaryReactor* SubmitCallback(grpc::CallbackServerContext* context,
                                            const v1::SubmitCallbackRequest* request,
                                            v1::SubmitCallbackResponse* response) override;
@@ -35,6 +45,7 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
   const PhoneNormalizer& phones_;
   ResponseFiguresCache& figures_;
   Metrics* const metrics_;
+  RateLimiter* const limiter_;
 
   // Finishes a refused SubmitCallback with `status`, counting it first (with the fields of a
   // validation failure): the one way a refusal leaves this service.

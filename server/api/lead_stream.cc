@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "intake/v1/admin_service.pb.h"
 #include "intake/v1/provider_service.pb.h"
 #include "server/api/convert.h"
@@ -47,13 +48,23 @@ grpc::Status StreamRegistry::Add(EndableStream* stream, const std::string& token
   absl::MutexLock lock(&mu_);
   if (draining_) return DrainingStatus();
   if (!token_hash.empty() && revoked_.contains(token_hash)) return RevokedStatus();
+  int& open = per_token_[token_hash];
+  if (max_per_token_ > 0 && open >= max_per_token_) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("this token already has ", open,
+                                     " lead streams open, the most allowed; close one first"));
+  }
+  ++open;
   streams_.emplace(stream, token_hash);
   return grpc::Status::OK;
 }
 
 void StreamRegistry::Remove(EndableStream* stream) {
   absl::MutexLock lock(&mu_);
-  streams_.erase(stream);
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return;
+  if (--per_token_[it->second] == 0) per_token_.erase(it->second);
+  streams_.erase(it);
 }
 
 void StreamRegistry::DrainAll() {

@@ -35,8 +35,13 @@ class EndableStream {
 // token). Thread-safe.
 class StreamRegistry {
  public:
+  // At most `max_per_token` streams per token at once (0: no cap), so one leaked or
+  // misbehaving dashboard cannot hold unbounded server resources.
+  explicit StreamRegistry(int max_per_token = 0) : max_per_token_(max_per_token) {}
+
   // Registers `stream`, or refuses it (registering nothing): UNAVAILABLE once draining has
-  // begun, UNAUTHENTICATED if its token has been revoked since the stream authenticated.
+  // begun, UNAUTHENTICATED if its token has been revoked since the stream authenticated,
+  // RESOURCE_EXHAUSTED if its token already holds max_per_token streams.
   grpc::Status Add(EndableStream* stream, const std::string& token_hash) ABSL_LOCKS_EXCLUDED(mu_);
   void Remove(EndableStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends every stream with UNAVAILABLE (clients resume elsewhere from their cursor) and
@@ -49,8 +54,10 @@ class StreamRegistry {
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  const int max_per_token_;
   mutable absl::Mutex mu_;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<std::string, int> per_token_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<EndableStream*, std::string> streams_ ABSL_GUARDED_BY(mu_);
   // Every token revoked while this server runs (32-byte hashes; the authenticator refuses
   // them on their next call too).

@@ -1,12 +1,14 @@
 #include "server/api/server.h"
 
 #include <algorithm>
+#include <climits>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
@@ -20,6 +22,9 @@ namespace {
 // The largest request accepted; larger ones get RESOURCE_EXHAUSTED before any handler runs.
 // Generous for a submission at every field limit (about 150 KiB of UTF-8 at worst).
 constexpr int kMaxRequestBytes = 256 * 1024;
+// The largest response: far above a full page of leads at every field limit (1000 leads of
+// about 8 KiB), a guard against a runaway reply rather than a limit anyone should meet.
+constexpr int kMaxResponseBytes = 32 * 1024 * 1024;
 
 // Linking libgrpc++_reflection registers server reflection for every server in the process;
 // this option takes it off a builder that must not describe the API.
@@ -36,6 +41,30 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+int Millis(absl::Duration d) {
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT_MAX));
+}
+
+// The transport settings a production server sets: connections rotate (max age), clients'
+// keepalive pings are accepted every 5 s at most, with or without calls open (intake-web pings
+// every 10 s to notice a dead intaked; a client pinging faster is sent GOAWAY
+// "too_many_pings" after two strikes, as gRPC's keepalive guidance asks), and the server pings
+// a connection idle for 2 minutes so that one whose client vanished (a laptop closed, a NAT
+// that forgot it) is closed after 20 s more.
+void SetTransportArguments(const ServerOptions& options, grpc::ServerBuilder& builder) {
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, Millis(options.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               Millis(options.max_connection_age_grace));
+  }
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 120'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+}
+
 // "host:0" with the port gRPC picked; other addresses unchanged.
 std::string BoundAddress(const std::string& requested, int port) {
   const size_t colon = requested.rfind(':');
@@ -46,11 +75,13 @@ std::string BoundAddress(const std::string& requested, int port) {
 // Builds and starts one server on `address`, reporting each of `services` SERVING through
 // health, its calls recorded in `metrics` (if not null). `flag` names the listener in errors.
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
-    grpc::ServerBuilder& builder, const std::string& address,
+    grpc::ServerBuilder& builder, const ServerOptions& options, const std::string& address,
     const std::shared_ptr<grpc::ServerCredentials>& credentials, Metrics* metrics,
     absl::string_view flag, std::initializer_list<const char*> services, std::string* bound) {
   int port = 0;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.SetMaxSendMessageSize(kMaxResponseBytes);
+  SetTransportArguments(options, builder);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
   // After the one above, so that metrics count the status the client gets.
@@ -73,13 +104,17 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
 IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
     : executor_(options.blocking_threads),
       gate_(deps.auth, &executor_),
+      limiter_(options.rate_limits.client_rate > 0 || options.rate_limits.global_rate > 0
+                   ? std::make_unique<RateLimiter>(options.rate_limits, deps.clock)
+                   : nullptr),
+      streams_(options.max_streams_per_token),
       figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
       page_tokens_(options.page_token_key),
       stream_context_{
           deps.store,        deps.hub,    &executor_, &streams_, options.heartbeat_interval,
           /*page_size=*/256, deps.metrics},
-      public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_),
-      admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_),
+      public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
+      admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
       admin_(&gate_, deps.store, stream_context_, &figures_, &page_tokens_) {}
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
@@ -101,7 +136,7 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
   admin_builder.RegisterService(&server->admin_);
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> public_server = BuildServer(
-      public_builder, options.listen,
+      public_builder, options, options.listen,
       ListenerCredentials(options.tls, options.tls.public_client_ca_path), deps.metrics, "listen",
       {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name()},
       &server->listen_address_);
@@ -109,7 +144,7 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
   server->public_server_ = *std::move(public_server);
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
-      BuildServer(admin_builder, options.admin_listen,
+      BuildServer(admin_builder, options, options.admin_listen,
                   ListenerCredentials(options.tls, options.tls.admin_client_ca_path), deps.metrics,
                   "admin_listen",
                   {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),

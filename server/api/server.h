@@ -19,6 +19,7 @@
 #include "server/api/lead_stream.h"
 #include "server/api/paging.h"
 #include "server/api/provider_service.h"
+#include "server/api/rate_limiter.h"
 #include "server/api/response_figures_cache.h"
 #include "server/api/rpc_gate.h"
 #include "server/api/tls.h"
@@ -43,6 +44,19 @@ struct ServerOptions {
   // The key page tokens are signed with: PageTokens::kKeyBytes, the same on every replica
   // (derived from the data key). Required.
   std::string page_token_key;
+  // SubmitCallback's rate limits (both rates 0: none).
+  RateLimiter::Options rate_limits;
+  // Lead streams one token may hold open at once; 0: no cap.
+  int max_streams_per_token = 100;
+  // gRPC transport settings of both listeners (see server.cc for the rest, which are fixed).
+  // A connection older than max_connection_age is asked to go (GOAWAY), so clients reconnect
+  // and an L4 load balancer spreads them anew; calls still open get the grace period, then the
+  // connection closes (lead streams end with UNAVAILABLE and resume from their cursor).
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  // Calls open at once on one connection; more wait in the client. intake-web carries all its
+  // dashboards' streams on one connection.
+  int max_concurrent_streams = 10'000;
 };
 
 // What the servers' services work with; none is owned, all must outlive the server.
@@ -86,14 +100,15 @@ class IntakeServer {
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
     Services(RpcGate* gate, const ServerDeps& deps, ResponseFiguresCache* figures,
-             const LeadStreamContext& streams, const PageTokens* page_tokens)
-        : intake(gate, deps.store, deps.phones, figures, deps.metrics),
+             const LeadStreamContext& streams, const PageTokens* page_tokens, RateLimiter* limiter)
+        : intake(gate, deps.store, deps.phones, figures, deps.metrics, limiter),
           provider(gate, deps.store, streams, figures, page_tokens) {}
     IntakeServiceImpl intake;
     ProviderServiceImpl provider;
   };
   BlockingExecutor executor_;
   RpcGate gate_;
+  const std::unique_ptr<RateLimiter> limiter_;  // Null: no rate limits.
   StreamRegistry streams_;
   ResponseFiguresCache figures_;
   const PageTokens page_tokens_;

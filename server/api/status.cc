@@ -13,6 +13,7 @@ namespace intake::api {
 namespace {
 
 constexpr char kBadRequestUrl[] = "type.googleapis.com/google.rpc.BadRequest";
+constexpr char kRetryInfoUrl[] = "type.googleapis.com/google.rpc.RetryInfo";
 
 }  // namespace
 
@@ -33,6 +34,19 @@ absl::Status BadRequest(const FieldViolations& violations) {
   return status;
 }
 
+absl::Status RateLimited(absl::Duration retry_after) {
+  google::rpc::RetryInfo retry;
+  const int64_t nanos = absl::ToInt64Nanoseconds(retry_after);
+  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  absl::Status status(
+      absl::StatusCode::kResourceExhausted,
+      absl::StrCat("too many submissions from this client; retry in ",
+                   absl::FormatDuration(absl::Ceil(retry_after, absl::Milliseconds(1)))));
+  status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
@@ -44,14 +58,17 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     return grpc::Status(code, "internal error; the server logged the details");
   }
   const std::string message(status.message());
-  absl::optional<absl::Cord> bad_request = status.GetPayload(kBadRequestUrl);
-  if (!bad_request) return grpc::Status(code, message);
   google::rpc::Status details;
+  for (const char* url : {kBadRequestUrl, kRetryInfoUrl}) {
+    if (absl::optional<absl::Cord> payload = status.GetPayload(url)) {
+      google::protobuf::Any* any = details.add_details();
+      any->set_type_url(url);
+      any->set_value(std::string(*payload));
+    }
+  }
+  if (details.details().empty()) return grpc::Status(code, message);
   details.set_code(static_cast<int>(code));
   details.set_message(message);
-  google::protobuf::Any* any = details.add_details();
-  any->set_type_url(kBadRequestUrl);
-  any->set_value(std::string(*bad_request));
   return grpc::Status(code, message, details.SerializeAsString());
 }
 

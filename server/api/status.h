@@ -4,6 +4,7 @@
 #define INTAKE_SERVER_API_STATUS_H_
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "grpcpp/support/status.h"
 #include "server/domain/field_violation.h"
 
@@ -13,9 +14,13 @@ namespace intake::api {
 // names the bad fields, never their values.
 absl::Status BadRequest(const FieldViolations& violations);
 
-// The same code (Abseil's codes are gRPC's numbers) and message; a BadRequest payload
-// travels as google.rpc.Status details (`grpc-status-details-bin`), which standard clients
-// decode.
+// kResourceExhausted from a rate limit, carrying a google.rpc.RetryInfo that says to retry
+// after `retry_after`.
+absl::Status RateLimited(absl::Duration retry_after);
+
+// The same code (Abseil's codes are gRPC's numbers) and message; a BadRequest or RetryInfo
+// payload travels as google.rpc.Status details (`grpc-status-details-bin`), which standard
+// clients decode.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace intake::api

@@ -43,5 +43,20 @@ TEST(BadRequestTest, CarriesEveryViolationAsGoogleRpcDetails) {
   EXPECT_EQ(bad_request.field_violations(1).field(), "consent.granted");
 }
 
+TEST(RateLimitedTest, IsResourceExhaustedWithARetryInfo) {
+  const grpc::Status status = ToGrpcStatus(RateLimited(absl::Milliseconds(1500)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.error_message(), "too many submissions from this client; retry in 1.5s");
+
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(details.details(0).UnpackTo(&retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500'000'000);
+}
+
 }  // namespace
 }  // namespace intake::api

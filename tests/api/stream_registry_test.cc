@@ -55,5 +55,18 @@ TEST(StreamRegistryTest, DrainingEndsEveryStreamAndRefusesNewOnes) {
   EXPECT_EQ(registry.Add(&late, "").error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST(StreamRegistryTest, ATokenHoldsAtMostItsCapOfStreams) {
+  StreamRegistry registry(/*max_per_token=*/2);
+  RecordingStream first, second, third, other;
+  ASSERT_TRUE(registry.Add(&first, kToken).ok());
+  ASSERT_TRUE(registry.Add(&second, kToken).ok());
+  EXPECT_EQ(registry.Add(&third, kToken).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(registry.Add(&other, kOtherToken).ok());
+  registry.Remove(&third);  // Never registered: changes nothing.
+  EXPECT_EQ(registry.size(), 3u);
+  registry.Remove(&first);
+  EXPECT_TRUE(registry.Add(&third, kToken).ok());
+}
+
 }  // namespace
 }  // namespace intake::api

@@ -133,10 +133,15 @@ std::unique_ptr<IntakedProcess> IntakedProcess::Start(std::vector<std::string> e
   p->data_dir_ = data_dir.empty() ? p->scratch_->File("var") : std::move(data_dir);
   const std::string ports_file = p->scratch_->File("ports.json");
   // A short grace: with gRPC 1.51 a drain waits out the grace while clients keep idle
-  // connections open, and tests keep theirs.
-  std::vector<std::string> args = {"--listen=127.0.0.1:0",       "--admin_listen=127.0.0.1:0",
-                                   "--data_dir=" + p->data_dir_, "--ports_file=" + ports_file,
-                                   "--shutdown_grace=2s",        "--metrics_listen=127.0.0.1:0"};
+  // connections open, and tests keep theirs. No per-client rate limit: every test's calls come
+  // from 127.0.0.1 (the tests of the limit set --client_rate).
+  std::vector<std::string> args = {"--listen=127.0.0.1:0",
+                                   "--admin_listen=127.0.0.1:0",
+                                   "--data_dir=" + p->data_dir_,
+                                   "--ports_file=" + ports_file,
+                                   "--shutdown_grace=2s",
+                                   "--metrics_listen=127.0.0.1:0",
+                                   "--client_rate=0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   p->pid_ = Spawn(args, {}, p->scratch_->File("stdout"), p->scratch_->File("stderr"));
   if (p->pid_ < 0) return nullptr;

@@ -41,8 +41,9 @@ struct ListenerCredentials {
 class IntakedProcess {
  public:
   // Starts intaked with both listeners and the metrics endpoint on 127.0.0.1:0 (so tests
-  // running in parallel never collide on its default port), `data_dir` (a fresh temporary
-  // one if empty) and `extra_args` (which may override those), then waits until both listeners
+  // running in parallel never collide on its default port), no per-client rate limit
+  // (--client_rate=0), `data_dir` (a fresh temporary one if empty) and `extra_args` (which may
+  // override those), then waits until both listeners
   // report health SERVING through channels made with `credentials`. Returns nullptr, with a test
   // failure that shows intaked's stderr, if it does not get there.
   static std::unique_ptr<IntakedProcess> Start(std::vector<std::string> extra_args = {},

@@ -101,6 +101,24 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
+// A rate-limited call counts as its own outcome, and with the code the client saw.
+TEST_F(MetricsTest, RateLimitedCallsAreCounted) {
+  server_ = IntakedProcess::Start({"--client_rate=0.001", "--client_burst=1"});
+  ASSERT_NE(server_, nullptr);
+  intake_ = v1::IntakeService::NewStub(server_->PublicChannel());
+  ASSERT_TRUE(Call(ValidRequest("(212) 736-5001")).ok());
+  EXPECT_EQ(Call(ValidRequest("(212) 736-5002")).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Call(ValidRequest("12")).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  const std::string text = Scrape();
+  EXPECT_EQ(Sample(text, "intake_submissions_total", {{"outcome", "rate_limited"}}), 2);
+  EXPECT_EQ(Sample(text, "intake_submissions_total", {{"outcome", "lead"}}), 1);
+  EXPECT_EQ(Sample(text, "intake_submissions_total", {{"outcome", "invalid"}}), 0);
+  std::map<std::string, std::string> exhausted = Submit();
+  exhausted["grpc_code"] = "ResourceExhausted";
+  EXPECT_EQ(Sample(text, "grpc_server_handled_total", exhausted), 2);
+}
+
 TEST_F(MetricsTest, KnownTrafficShowsUpWithTheRightCounts) {
   CreateProviderAndListing();
   const std::vector<std::string> phones = {"(212) 736-5001", "(212) 736-5002", "(212) 736-5003"};

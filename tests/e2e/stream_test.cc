@@ -236,6 +236,42 @@ TEST_F(StreamTest, RevokingATokenEndsItsOpenStreams) {
   reader->Finish();
 }
 
+// --max_streams_per_token caps the streams one token holds open at once; other tokens, and
+// the same token once one of its streams has closed, are not affected.
+TEST_F(StreamTest, ATokenOverItsStreamCapIsResourceExhausted) {
+  Start({"--max_streams_per_token=2"});
+  const std::string token = AddProvider("acme");
+  const std::string other = AddProvider("beta");
+  ASSERT_TRUE(SubmitFor("acme", 1).ok());
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::SubscribeLeadsResponse>>> readers;
+  v1::SubscribeLeadsResponse message;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(Context(token, absl::Seconds(60)));
+    readers.push_back(provider_->SubscribeLeads(contexts.back().get(), {}));
+    ASSERT_TRUE(readers.back()->Read(&message)) << "stream " << i << " replays the lead";
+  }
+  StreamRead third = Subscribe(provider_.get(), token, 0, 1);
+  EXPECT_EQ(third.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << third.status.error_message();
+  EXPECT_TRUE(third.events.empty());
+  ASSERT_TRUE(SubmitFor("beta", 2).ok());
+  StreamRead beta = Subscribe(provider_.get(), other, 0, 1);
+  EXPECT_EQ(beta.events.size(), 1u) << "another token has its own cap";
+
+  contexts[0]->TryCancel();
+  readers[0]->Finish();
+  // The server forgets the cancelled stream when its reactor is done, a moment later.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  StreamRead again;
+  do {
+    again = Subscribe(provider_.get(), token, 0, 1);
+  } while (again.events.empty() && absl::Now() < deadline);
+  EXPECT_EQ(again.events.size(), 1u) << again.status.error_message();
+  contexts[1]->TryCancel();
+  readers[1]->Finish();
+}
+
 TEST_F(StreamTest, CursorBeyondTheHeadIsOutOfRange) {
   const std::string token = AddProvider("acme");
   ASSERT_TRUE(SubmitFor("acme", 1).ok());
@@ -441,6 +477,7 @@ int64_t RssKib(pid_t pid) {
 }
 
 TEST_F(StreamTest, AThousandIdleSubscribersCostLittle) {
+  Start({"--max_streams_per_token=0"});  // One token for all of them.
   const std::string token = AddProvider("acme");
   AddProvider("idle");
   ASSERT_TRUE(SubmitFor("acme", 0).ok());  // Warm up every path once.

@@ -129,7 +129,9 @@ export class Intaked {
     const portsFile = join(this.scratch, "ports.json");
     rmSync(portsFile, { force: true });
     // Any other listener intaked grows (metrics) also on port 0, so tests never collide on a
-    // default port; through the environment, which intaked ignores for flags it lacks.
+    // default port; no per-client rate limit, since every test's caller is 127.0.0.1 (a test of
+    // the limit passes --client_rate, which wins). Through the environment, which intaked
+    // ignores for flags it lacks.
     this.child = new Child(
       INTAKED,
       [
@@ -140,7 +142,7 @@ export class Intaked {
         `--intake_keys_file=${this.keyFile}`,
         ...this.extraArgs,
       ],
-      { INTAKE_METRICS_LISTEN: "127.0.0.1:0" },
+      { INTAKE_METRICS_LISTEN: "127.0.0.1:0", INTAKE_CLIENT_RATE: "0" },
     );
     const ports = await this.child.ports(portsFile);
     this.listen = ports["listen"] ?? "";
