@@ -44,15 +44,10 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     return reactor;
   }
   const bool bot = IsBot(submission);
-  // The figures of the target as last computed: never waits for the database.
-  if (std::shared_ptr<const ResponseFiguresCache::Snapshot> snapshot = figures_.Latest()) {
-    if (const ResponseFigures* figures =
-            ResponseFiguresCache::ForTarget(*snapshot, submission.listing_id)) {
-      ToProto(*figures, response->mutable_typical_response());
-    }
-  }
+  const bool general = submission.listing_id.empty();
   store_.Submit(
-      std::move(submission), bot, [this, reactor, response](absl::StatusOr<SubmitResult> result) {
+      std::move(submission), bot,
+      [this, reactor, response, general](absl::StatusOr<SubmitResult> result) {
         if (!result.ok()) {
           // The store's only kInvalidArgument: a request_id reused for another
           // submission.
@@ -67,6 +62,14 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
         if (metrics_ != nullptr) metrics_->CountSubmission(*result);
         // The same reply whatever the outcome: new lead, duplicate, bot or replay.
         response->set_submission_id(result->submission_id);
+        // The target's figures as the refresher last computed them: a map look-up.
+        // The listing's owner comes from the store, so a listing newer than the
+        // snapshot gets its owner's figures too.
+        if (std::shared_ptr<const ResponseFiguresCache::Snapshot> snapshot = figures_.Latest()) {
+          ToProto(general ? snapshot->general
+                          : ResponseFiguresCache::ForProvider(*snapshot, result->listing_owner),
+                  response->mutable_typical_response());
+        }
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;

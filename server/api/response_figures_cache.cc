@@ -1,5 +1,6 @@
 #include "server/api/response_figures_cache.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -59,9 +60,49 @@ ResponseFiguresCache::Fresh() {
     if (snapshot_ != nullptr && !stale_ && clock_.Now() - snapshot_->computed < max_age_) {
       return snapshot_;
     }
+    stale_ = false;  // Before computing: a change during the computation marks it stale again.
   }
-  stale_ = false;  // Before computing: a change during the computation marks it stale again.
   return Compute();
+}
+
+void ResponseFiguresCache::Invalidate() {
+  absl::MutexLock lock(&mu_);
+  stale_ = true;
+}
+
+ResponseFiguresCache::~ResponseFiguresCache() { StopRefreshing(); }
+
+void ResponseFiguresCache::StartRefreshing() {
+  (void)Fresh();  // Here, so that replies carry figures from the first one on.
+  refresher_ = std::thread([this] { RefreshLoop(); });
+}
+
+void ResponseFiguresCache::StopRefreshing() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (refresher_.joinable()) refresher_.join();
+}
+
+void ResponseFiguresCache::RefreshLoop() {
+  // On failure the previous snapshot stays; the next turn tries again.
+  while (AwaitNextTurn()) (void)Fresh();
+}
+
+bool ResponseFiguresCache::AwaitNextTurn() {
+  const absl::Duration gap = std::min(absl::Seconds(1), max_age_);
+  absl::MutexLock lock(&mu_);
+  // When the snapshot (the refresher's, or one a Fresh() caller made) reaches max_age.
+  const absl::Duration due =
+      snapshot_ == nullptr ? gap : max_age_ - (clock_.Now() - snapshot_->computed);
+  // A quiet gap first, then until the snapshot is due or stale. The waits are in real time:
+  // they pace work and measure nothing.
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), gap);
+  if (!stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(this, &ResponseFiguresCache::StaleOrStopping), due - gap);
+  }
+  return !stopping_;
 }
 
 std::shared_ptr<const ResponseFiguresCache::Snapshot> ResponseFiguresCache::Latest() {

@@ -1,11 +1,12 @@
 // Response figures for every provider, the general helpline and each listing, computed from
-// the store at most every `max_age`, so asking often costs a map look-up.
+// the store at most every `max_age`, so asking often costs a map look-up, and kept fresh in the
+// background so that the intake path, which never computes, shows current figures.
 #ifndef INTAKE_SERVER_API_RESPONSE_FIGURES_CACHE_H_
 #define INTAKE_SERVER_API_RESPONSE_FIGURES_CACHE_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -38,19 +39,36 @@ class ResponseFiguresCache {
   ResponseFiguresCache(store::Storage* store, const Clock* clock, ResponsePolicy policy,
                        absl::Duration max_age)
       : store_(*store), clock_(*clock), policy_(policy), max_age_(max_age) {}
+  // Stops refreshing (see StopRefreshing).
+  ~ResponseFiguresCache();
+  ResponseFiguresCache(const ResponseFiguresCache&) = delete;
+  ResponseFiguresCache& operator=(const ResponseFiguresCache&) = delete;
 
   // A snapshot at most max_age old, computing one now if needed. Blocks on SQLite: for
   // executor threads. Thread-safe.
   absl::StatusOr<std::shared_ptr<const Snapshot>> Fresh() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Marks the snapshot stale: the next Fresh computes anew. Called after changes the figures
-  // must show at once (a contact attempt, a new listing). Thread-safe.
-  void Invalidate() { stale_ = true; }
+  // Marks the snapshot stale: the next Fresh computes anew, and the refresher soon. Called
+  // after changes the figures must show at once (a contact attempt, a reassignment).
+  // Thread-safe.
+  void Invalidate() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The latest snapshot, possibly stale or null, without blocking or computing: for the
-  // intake path, which must never pay for (or trigger) a scan of the window. Snapshots are
-  // computed by Fresh, i.e. when figures are asked for. Thread-safe.
+  // intake path, which must never pay for (or trigger) a scan of the window. With the
+  // refresher running it is at most about max_age old, and follows an Invalidate() within
+  // about a second. Thread-safe.
   std::shared_ptr<const Snapshot> Latest() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Computes a snapshot (before returning, so Latest() has one from then on), then starts the
+  // refresher: a thread of its own that computes again whenever the snapshot is max_age old
+  // or Invalidate() was called, but never sooner than a second (at most max_age) after its
+  // previous computation, so a stream of contact attempts costs one scan a second at most. A
+  // failed computation (the database busy) keeps the previous snapshot and is tried again at
+  // the next turn. Call at most once.
+  void StartRefreshing() ABSL_LOCKS_EXCLUDED(mu_);
+  // Stops the refresher, waiting for a computation in progress. Idempotent; also done by the
+  // destructor.
+  void StopRefreshing() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The figures for a submission's target: its listing's provider, or the general helpline
   // for an empty listing_id; nullptr if `snapshot` does not know the listing.
@@ -61,6 +79,10 @@ class ResponseFiguresCache {
 
  private:
   absl::StatusOr<std::shared_ptr<const Snapshot>> Compute();
+  void RefreshLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits for the refresher's next computation to be due; false once it must stop.
+  bool AwaitNextTurn() ABSL_LOCKS_EXCLUDED(mu_);
+  bool StaleOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stale_ || stopping_; }
 
   store::Storage& store_;
   const Clock& clock_;
@@ -69,7 +91,9 @@ class ResponseFiguresCache {
   absl::Mutex compute_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // Held while computing.
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> stale_{false};
+  bool stale_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread refresher_;
 };
 
 }  // namespace intake::api

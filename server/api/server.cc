@@ -152,8 +152,8 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
                   &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
-  // The first figures, in the background, so the first submissions can show them.
-  server->executor_.Run([s = server.get()] { (void)s->figures_.Fresh(); });
+  // Figures for the intake path's replies, kept fresh in the background.
+  server->figures_.StartRefreshing();
   return server;
 }
 
@@ -179,6 +179,7 @@ void IntakeServer::Shutdown(absl::Duration grace) {
   });
   if (public_server_ != nullptr) public_server_->Shutdown(deadline);
   admin.join();
+  figures_.StopRefreshing();  // No call is left to show them.
 }
 
 }  // namespace intake::api

@@ -90,8 +90,8 @@ class IntakeServer {
 
   // Drains: health turns NOT_SERVING on both listeners, lead streams end with UNAVAILABLE
   // (clients resume elsewhere from their cursor), new calls are refused, calls in flight get
-  // until `grace` from now to finish, then are cancelled. Blocks until both servers have
-  // stopped. Idempotent.
+  // until `grace` from now to finish, then are cancelled; then the figures' refresher stops.
+  // Blocks until both servers have stopped. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:

@@ -92,6 +92,9 @@ struct SubmitResult {
   std::string lead_id;  // Empty for bots.
   // How the new lead was routed; only for kNewLead.
   std::optional<RoutingReason> routing;
+  // The provider that owns the submission's listing (whatever the outcome); empty for the
+  // general helpline. The reply's figures are this provider's.
+  std::string listing_owner;
 };
 
 }  // namespace intake

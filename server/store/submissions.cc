@@ -189,6 +189,18 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
   const absl::Time now_time = clock_.Now();
   const int64_t now = ToMicros(now_time);
 
+  // First, whatever the outcome: every reply carries the figures of the listing's owner.
+  std::optional<Provider> owner;
+  if (!s.listing_id.empty()) {
+    SQLite::Statement& listing = sql.Get("SELECT provider_id FROM listings WHERE listing_id = ?");
+    listing.bind(1, s.listing_id);
+    if (!listing.executeStep()) return absl::NotFoundError("listing not found");
+    owner = rows::SelectProvider(db, listing.getColumn(0).getString());
+    if (!owner) return absl::InternalError("a listing's provider is missing");
+  }
+
+  const std::string owner_id = owner ? owner->provider_id : "";
+
   if (!s.request_id.empty()) {
     SQLite::Statement& seen = sql.Get(
         "SELECT submission_id, payload_sha256, outcome, lead_id FROM submissions "
@@ -201,20 +213,11 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
       }
       SubmitResult replayed{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,
                             seen.getColumn(3).isNull() ? "" : seen.getColumn(3).getString(),
-                            std::nullopt};
+                            std::nullopt, owner_id};
       seen.reset();
       Count(sql, "submissions");  // A call received like any other, though nothing changes.
       return replayed;
     }
-  }
-
-  std::optional<Provider> owner;
-  if (!s.listing_id.empty()) {
-    SQLite::Statement& listing = sql.Get("SELECT provider_id FROM listings WHERE listing_id = ?");
-    listing.bind(1, s.listing_id);
-    if (!listing.executeStep()) return absl::NotFoundError("listing not found");
-    owner = rows::SelectProvider(db, listing.getColumn(0).getString());
-    if (!owner) return absl::InternalError("a listing's provider is missing");
   }
 
   const std::string submission_id = NewId("sub-", now_time);
@@ -230,7 +233,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     quarantine.exec();
     RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kBot, "", now);
     Count(sql, "bot_submissions");
-    return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt};
+    return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt, owner_id};
   }
 
   const std::string& phone_hash = p.phone_hash;
@@ -255,7 +258,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     rows::AppendEvent(sql, lead_id, provider_id, LeadEventType::kResubmitted, now);
     RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kMerged, lead_id, now);
     Count(sql, "duplicates_merged");
-    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id, std::nullopt};
+    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id, std::nullopt, owner_id};
   }
   duplicate.reset();
 
@@ -305,7 +308,8 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
   rows::AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
   RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
   Count(sql, "leads");
-  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id, decision.reason};
+  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id, decision.reason,
+                      owner_id};
 }
 
 void Store::CountRefusedSubmission(RefusedSubmission kind) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/store/pii_cipher.h"
 #include "server/store/store.h"
@@ -105,6 +106,43 @@ TEST_F(ResponseFiguresCacheTest, OldLeadsLeaveTheWindow) {
   ASSERT_NE(figures, nullptr);
   EXPECT_EQ(figures->sample_size, 0u);
   EXPECT_EQ(figures->window_days, 30u);
+}
+
+// The refresher computes at start and after each Invalidate(), so that Latest() (the intake
+// path, which never computes) follows changes without anyone calling Fresh().
+TEST_F(ResponseFiguresCacheTest, TheRefresherKeepsLatestFreshAndStopsCleanly) {
+  const std::string lead = NewLead("acme-1");
+  ResponseFiguresCache cache(store_.get(), &clock_, ResponsePolicy{}, absl::Seconds(5));
+  EXPECT_EQ(cache.Latest(), nullptr) << "nothing computed before it starts";
+  cache.StartRefreshing();
+  const auto wait_for = [&](auto done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      if (std::shared_ptr<const ResponseFiguresCache::Snapshot> s = cache.Latest(); s && done(*s)) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for([](const ResponseFiguresCache::Snapshot& s) {
+    return s.providers.count("acme") == 1 && s.providers.at("acme").contacted == 0;
+  })) << "a first snapshot at start";
+
+  // The fake clock stands still, so only the Invalidate() can bring the contact in.
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(store_->RecordContactAttempt("acme", lead, ContactOutcome::kReached, "").ok());
+  cache.Invalidate();
+  EXPECT_TRUE(wait_for([](const ResponseFiguresCache::Snapshot& s) {
+    return s.providers.count("acme") == 1 && s.providers.at("acme").contacted == 1;
+  })) << "recomputed after Invalidate(), with nobody calling Fresh()";
+
+  cache.StopRefreshing();
+  cache.StopRefreshing();  // Idempotent.
+  const std::shared_ptr<const ResponseFiguresCache::Snapshot> stopped = cache.Latest();
+  cache.Invalidate();
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(cache.Latest(), stopped) << "no computation after Stop";
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -387,6 +388,66 @@ TEST_F(StreamTest, AcknowledgeIsIdempotentAndContactAttemptsAreValidated) {
   stats_request.set_listing_id("no-such-listing");
   EXPECT_EQ(intake_->GetResponseStats(Context().get(), stats_request, &stats).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// SubmitCallbackResponse.typical_response is "as GetResponseStats returns for the request's
+// listing_id": kept fresh in the background, without anyone asking for figures, and given
+// for a listing created since the figures were last computed.
+TEST_F(StreamTest, SubmitRepliesCarryTheListingsCurrentFigures) {
+  const std::string token = AddProvider("acme");  // Its listing is newer than the server.
+  const auto submit = [&](const std::string& listing, int n) {
+    v1::SubmitCallbackRequest r;
+    r.set_listing_id(listing);
+    r.mutable_caller()->set_phone(absl::StrFormat("(212) 201-%04d", n));
+    r.mutable_consent()->set_granted(true);
+    r.mutable_consent()->set_text("I agree.");
+    v1::SubmitCallbackResponse response;
+    EXPECT_TRUE(intake_->SubmitCallback(Context().get(), r, &response).ok());
+    return response.typical_response();
+  };
+  const v1::ResponseStats first = submit("acme-listing", 1);
+  EXPECT_EQ(first.window_days(), 30u) << "acme's figures, though none is measured yet";
+  EXPECT_EQ(first.sample_size(), 0u);
+
+  StreamRead read = Subscribe(provider_.get(), token, 0, 1);
+  ASSERT_EQ(read.events.size(), 1u);
+  v1::RecordContactAttemptRequest contact;
+  contact.set_lead_id(read.events[0].lead().lead_id());
+  contact.set_outcome(v1::CONTACT_OUTCOME_REACHED);
+  v1::RecordContactAttemptResponse contacted;
+  ASSERT_TRUE(provider_->RecordContactAttempt(Context(token).get(), contact, &contacted).ok());
+
+  // Nobody calls GetResponseStats or GetStats: the figures must still reach the replies.
+  v1::ResponseStats reply;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (int n = 2; absl::Now() < deadline; ++n) {
+    reply = submit("acme-listing", n);
+    if (reply.sample_size() == 1) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(reply.sample_size(), 1u);
+  EXPECT_DOUBLE_EQ(reply.response_rate(), 1.0);
+  v1::GetResponseStatsRequest stats_request;
+  stats_request.set_listing_id("acme-listing");
+  v1::GetResponseStatsResponse stats;
+  ASSERT_TRUE(intake_->GetResponseStats(Context().get(), stats_request, &stats).ok());
+  EXPECT_EQ(reply.SerializeAsString(), stats.stats().SerializeAsString())
+      << reply.DebugString() << " vs " << stats.stats().DebugString();
+
+  // A listing created just now: its owner's figures at once, as GetResponseStats gives them.
+  v1::CreateListingRequest listing;
+  listing.set_listing_id("acme-second");
+  listing.set_provider_id("acme");
+  listing.set_display_name("Second center");
+  listing.set_region("FL");
+  v1::CreateListingResponse listed;
+  ASSERT_TRUE(admin_->CreateListing(Context(server_->AdminToken()).get(), listing, &listed).ok());
+  const v1::ResponseStats fresh_listing = submit("acme-second", 9000);
+  EXPECT_EQ(fresh_listing.sample_size(), 1u);
+  EXPECT_DOUBLE_EQ(fresh_listing.response_rate(), 1.0);
+  stats_request.set_listing_id("acme-second");
+  ASSERT_TRUE(intake_->GetResponseStats(Context().get(), stats_request, &stats).ok());
+  EXPECT_EQ(fresh_listing.SerializeAsString(), stats.stats().SerializeAsString());
 }
 
 TEST_F(StreamTest, ReassignmentMovesTheLeadBetweenStreams) {
