@@ -25,7 +25,7 @@ build_packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev
   libsqlitecpp-dev libsqlite3-dev
-  libphonenumber-dev libsodium-dev prometheus-cpp-dev
+  libphonenumber-dev libsodium-dev prometheus-cpp-dev nlohmann-json3-dev
   libssl-dev openssl
   prometheus
   libgtest-dev libgmock-dev

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc/support/log.h"
+#include "server/api/access_log.h"
 #include "server/api/metrics.h"
 #include "server/api/metrics_endpoint.h"
 #include "server/api/server.h"
@@ -125,6 +126,11 @@ ABSL_FLAG(int32_t, max_concurrent_streams, 10000,
           "wait in the client. intake-web carries every dashboard stream it serves on one "
           "connection, so keep this above the dashboards one gateway serves. At least 1. "
           "Env: INTAKE_MAX_CONCURRENT_STREAMS.");
+ABSL_FLAG(std::string, log_format, "text",
+          "How intaked writes its lines on stderr (one per call, and the start-up, drain and "
+          "error lines): text (`intaked: <msg> key=value ... time=...`) or json (one JSON object "
+          "per line: time, msg and the same keys). They carry ids, never personal data. "
+          "Env: INTAKE_LOG_FORMAT.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM or SIGINT, how long calls in flight may take to finish before they are "
           "cancelled. Env: INTAKE_SHUTDOWN_GRACE.");
@@ -151,11 +157,12 @@ bool ApplyEnvironment() {
 }
 
 // gRPC's own log lines: dropped until the server is up (start-up failures get one line of our
-// own), then only errors, marked as gRPC's.
-std::atomic<bool> grpc_logs_on{false};
+// own), then only errors, marked as gRPC's, in intaked's log format.
+std::atomic<const intake::api::EventLog*> grpc_log{nullptr};
 void LogFromGrpc(gpr_log_func_args* args) {
-  if (!grpc_logs_on.load() || args->severity != GPR_LOG_SEVERITY_ERROR) return;
-  std::cerr << "intaked: grpc: " << args->message << "\n";
+  const intake::api::EventLog* log = grpc_log.load();
+  if (log == nullptr || args->severity != GPR_LOG_SEVERITY_ERROR) return;
+  log->Write("grpc error", {{"message", args->message}});
 }
 
 // A flag value out of its range, before anything starts: exit code 2, as for an unknown flag.
@@ -173,12 +180,11 @@ std::optional<std::string> CheckFlags() {
   if (absl::GetFlag(FLAGS_max_concurrent_streams) < 1) {
     return "--max_concurrent_streams must be at least 1";
   }
+  intake::api::LogFormat format;
+  if (!intake::api::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &format)) {
+    return "--log_format must be text or json";
+  }
   return std::nullopt;
-}
-
-int Fail(const absl::Status& status) {
-  std::cerr << "intaked: " << status.message() << "\n";
-  return 1;
 }
 
 absl::Status WritePortsFile(const std::string& path, const std::string& json) {
@@ -212,6 +218,14 @@ int main(int argc, char** argv) {
     std::cerr << "intaked: " << *problem << "\n";
     return 2;
   }
+  intake::api::LogFormat log_format = intake::api::LogFormat::kText;
+  intake::api::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &log_format);
+  const intake::api::EventLog log(log_format, &intake::SystemClock::Get());
+  // A start-up failure: one line, exit code 1.
+  auto fail = [&log](const absl::Status& status) {
+    log.Write(status.message(), {});
+    return 1;
+  };
   gpr_set_log_function(LogFromGrpc);
 #ifdef NDEBUG
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (about 2% of the
@@ -229,7 +243,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return Fail(s);
+  if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return fail(s);
   // Secrets named by a flag are mounted ones, never made here; the defaults in the data
   // directory are made on first start. A new data key only goes with a new database: one made
   // for an existing (say, restored) database could never open the callers' data in it.
@@ -240,7 +254,7 @@ int main(int argc, char** argv) {
           ? intake::store::ReadOrCreateSecretFile(admin_token_path = data_dir + "/admin.token",
                                                   intake::api::NewBearerToken)
           : intake::store::ReadSecretFile(admin_token_path);
-  if (!admin_token.ok()) return Fail(admin_token.status());
+  if (!admin_token.ok()) return fail(admin_token.status());
   std::string key_path = absl::GetFlag(FLAGS_data_key_file);
   const bool make_key = key_path.empty() && !std::filesystem::exists(db_path);
   if (key_path.empty()) key_path = data_dir + "/data.key";
@@ -249,22 +263,22 @@ int main(int argc, char** argv) {
           ? intake::store::ReadOrCreateSecretFile(key_path, intake::store::PiiCipher::NewKeyHex)
           : intake::store::ReadSecretFile(key_path);
   if (absl::IsNotFound(data_key.status()) && std::filesystem::exists(db_path)) {
-    return Fail(absl::FailedPreconditionError(absl::StrCat(
+    return fail(absl::FailedPreconditionError(absl::StrCat(
         key_path, " is missing, but ", db_path,
         " exists: put back the data.key that belongs to this database (a new key could not "
         "read the callers' data in it)")));
   }
-  if (!data_key.ok()) return Fail(data_key.status());
+  if (!data_key.ok()) return fail(data_key.status());
   absl::StatusOr<std::unique_ptr<intake::store::PiiCipher>> cipher =
       intake::store::PiiCipher::FromKeyHex(*data_key);
   if (!cipher.ok()) {
-    return Fail(
+    return fail(
         absl::FailedPreconditionError(absl::StrCat(key_path, ": ", cipher.status().message())));
   }
 
   absl::StatusOr<std::string> page_token_key =
       intake::store::DeriveDataSubkey(*data_key, "pagetokn", intake::api::PageTokens::kKeyBytes);
-  if (!page_token_key.ok()) return Fail(page_token_key.status());
+  if (!page_token_key.ok()) return fail(page_token_key.status());
 
   // Metrics: the registry and what records into it outlive everything that reports to them.
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -283,15 +297,15 @@ int main(int argc, char** argv) {
   };
   absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
       intake::store::Store::Open(db_path, store_options);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return fail(store.status());
   hub.Notify((*store)->head_sequence(), {});
   absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens =
       (*store)->ActiveProviderTokens();
-  if (!tokens.ok()) return Fail(tokens.status());
+  if (!tokens.ok()) return fail(tokens.status());
   absl::StatusOr<std::unique_ptr<intake::api::Authenticator>> auth =
       intake::api::Authenticator::Create({admin_token_path, absl::GetFlag(FLAGS_intake_keys_file)},
                                          *tokens);
-  if (!auth.ok()) return Fail(auth.status());
+  if (!auth.ok()) return fail(auth.status());
 
   const intake::UsPhoneNormalizer phones;
   intake::api::ServerOptions options;
@@ -315,8 +329,8 @@ int main(int argc, char** argv) {
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
       intake::api::IntakeServer::Start(options, {store->get(), auth->get(), &phones, &hub,
-                                                 &intake::SystemClock::Get(), metrics.get()});
-  if (!server.ok()) return Fail(server.status());
+                                                 &intake::SystemClock::Get(), metrics.get(), &log});
+  if (!server.ok()) return fail(server.status());
   std::unique_ptr<intake::api::MetricsEndpoint> metrics_endpoint;
   if (metrics != nullptr) {
     auto state = std::make_shared<intake::api::StateCollector>(
@@ -324,10 +338,10 @@ int main(int argc, char** argv) {
         &intake::SystemClock::Get());
     absl::StatusOr<std::unique_ptr<intake::api::MetricsEndpoint>> endpoint =
         intake::api::MetricsEndpoint::Start(metrics_listen, {registry, state});
-    if (!endpoint.ok()) return Fail(endpoint.status());
+    if (!endpoint.ok()) return fail(endpoint.status());
     metrics_endpoint = *std::move(endpoint);
   }
-  grpc_logs_on = true;
+  grpc_log = &log;
 
   // Addresses are host:port strings just bound, so they need no JSON escaping.
   std::string ports = absl::StrFormat(R"({"listen": "%s", "admin_listen": "%s")",
@@ -337,24 +351,29 @@ int main(int argc, char** argv) {
   }
   ports += "}";
   if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
-    if (absl::Status s = WritePortsFile(path, ports); !s.ok()) return Fail(s);
+    if (absl::Status s = WritePortsFile(path, ports); !s.ok()) return fail(s);
   }
   std::cout << ports << std::endl;
-  std::cerr << absl::StrFormat("intaked: serving; database %s (instance %s, schema v%d)\n",
-                               (*store)->path(), (*store)->instance_id(),
-                               (*store)->schema_version());
+  log.Write("serving",
+            {{"listen", (*server)->listen_address()},
+             {"admin_listen", (*server)->admin_address()},
+             {"metrics_listen", metrics_endpoint != nullptr ? metrics_endpoint->address() : "-"},
+             {"database", (*store)->path()},
+             {"instance", (*store)->instance_id()},
+             {"schema_version", (*store)->schema_version()}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::cerr << "intaked: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ": draining\n";
+  log.Write("draining", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
   // A second signal while draining means "now".
-  std::thread([&stop_signals] {
+  std::thread([&stop_signals, &log] {
     int again = 0;
     sigwait(&stop_signals, &again);
-    std::cerr << "intaked: second signal: exiting without waiting\n";
+    log.Write("second signal: exiting without waiting", {});
     std::_Exit(1);
   }).detach();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
-  std::cerr << "intaked: stopped\n";
+  grpc_log = nullptr;
+  log.Write("stopped", {});
   return 0;
 }

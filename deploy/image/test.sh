@@ -95,7 +95,7 @@ exit_code=$(podman inspect "$run_id-1" --format '{{.State.ExitCode}}')
 drained=false
 for _ in $(seq 30); do
   logs=$(podman logs "$run_id-1" 2>&1)
-  if grep -q 'SIGTERM: draining' <<<"$logs" && grep -q 'intaked: stopped' <<<"$logs"; then
+  if grep -q 'intaked: draining signal=SIGTERM' <<<"$logs" && grep -q 'intaked: stopped' <<<"$logs"; then
     drained=true
     break
   fi

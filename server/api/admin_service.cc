@@ -256,7 +256,7 @@ ServerUnaryReactor* AdminServiceImpl::ReassignLead(CallbackServerContext* contex
 
 grpc::ServerWriteReactor<v1::WatchLeadsResponse>* AdminServiceImpl::WatchLeads(
     CallbackServerContext* context, const v1::WatchLeadsRequest* request) {
-  absl::StatusOr<Principal> principal = gate_.auth().Authenticate(*context, Access::kAdmin);
+  absl::StatusOr<Principal> principal = gate_.Authenticate(context, Access::kAdmin);
   if (!principal.ok()) {
     return RefusedStream<v1::WatchLeadsResponse>(ToGrpcStatus(principal.status()));
   }
@@ -265,7 +265,7 @@ grpc::ServerWriteReactor<v1::WatchLeadsResponse>* AdminServiceImpl::WatchLeads(
 
 grpc::ServerWriteReactor<v1::BackupDatabaseResponse>* AdminServiceImpl::BackupDatabase(
     CallbackServerContext* context, const v1::BackupDatabaseRequest* /*request*/) {
-  absl::StatusOr<Principal> principal = gate_.auth().Authenticate(*context, Access::kAdmin);
+  absl::StatusOr<Principal> principal = gate_.Authenticate(context, Access::kAdmin);
   if (!principal.ok()) {
     return RefusedStream<v1::BackupDatabaseResponse>(ToGrpcStatus(principal.status()));
   }

@@ -23,7 +23,7 @@ absl::Status CheckLeadId(const std::string& lead_id) {
 
 grpc::ServerWriteReactor<v1::SubscribeLeadsResponse>* ProviderServiceImpl::SubscribeLeads(
     grpc::CallbackServerContext* context, const v1::SubscribeLeadsRequest* request) {
-  absl::StatusOr<Principal> principal = gate_.auth().Authenticate(*context, Access::kProvider);
+  absl::StatusOr<Principal> principal = gate_.Authenticate(context, Access::kProvider);
   if (!principal.ok()) {
     return RefusedStream<v1::SubscribeLeadsResponse>(ToGrpcStatus(principal.status()));
   }

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/api/access_log.h"
 #include "server/api/auth.h"
 #include "server/api/blocking_executor.h"
 #include "server/api/status.h"
@@ -41,10 +42,18 @@ class RpcGate {
   // authenticates `context` for `access`; on refusal finishes `reactor` and returns nullopt.
   std::optional<Principal> Admit(grpc::CallbackServerContext* context, Access access,
                                  grpc::ServerUnaryReactor* reactor) {
-    absl::StatusOr<Principal> principal = auth_->Authenticate(*context, access);
+    absl::StatusOr<Principal> principal = Authenticate(context, access);
     if (principal.ok()) return *std::move(principal);
     reactor->Finish(ToGrpcStatus(principal.status()));
     return std::nullopt;
+  }
+
+  // Authenticates `context` for `access` (Authenticator::Authenticate) and notes the principal
+  // on the call for its access-log line; for streams, which finish themselves.
+  absl::StatusOr<Principal> Authenticate(grpc::CallbackServerContext* context, Access access) {
+    absl::StatusOr<Principal> principal = auth_->Authenticate(*context, access);
+    if (principal.ok()) NotePrincipal(context, *principal);
+    return principal;
   }
 
   Authenticator& auth() { return *auth_; }

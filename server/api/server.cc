@@ -73,10 +73,11 @@ std::string BoundAddress(const std::string& requested, int port) {
 }
 
 // Builds and starts one server on `address`, reporting each of `services` SERVING through
-// health, its calls recorded in `metrics` (if not null). `flag` names the listener in errors.
+// health, its calls recorded in deps' metrics and access log (those not null). `flag` names the
+// listener in errors.
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
     grpc::ServerBuilder& builder, const ServerOptions& options, const std::string& address,
-    const std::shared_ptr<grpc::ServerCredentials>& credentials, Metrics* metrics,
+    const std::shared_ptr<grpc::ServerCredentials>& credentials, const ServerDeps& deps,
     absl::string_view flag, std::initializer_list<const char*> services, std::string* bound) {
   int port = 0;
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
@@ -84,8 +85,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
   SetTransportArguments(options, builder);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
-  // After the one above, so that metrics count the status the client gets.
-  if (metrics != nullptr) interceptors.push_back(metrics->NewInterceptorFactory());
+  // After the one above, so that metrics and the access log record the status the client gets.
+  if (deps.metrics != nullptr) interceptors.push_back(deps.metrics->NewInterceptorFactory());
+  if (deps.access_log != nullptr) {
+    interceptors.push_back(std::make_unique<AccessLogInterceptorFactory>(deps.access_log));
+  }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(address, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -137,19 +141,18 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> public_server = BuildServer(
       public_builder, options, options.listen,
-      ListenerCredentials(options.tls, options.tls.public_client_ca_path), deps.metrics, "listen",
+      ListenerCredentials(options.tls, options.tls.public_client_ca_path), deps, "listen",
       {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name()},
       &server->listen_address_);
   if (!public_server.ok()) return public_server.status();
   server->public_server_ = *std::move(public_server);
 
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
-      BuildServer(admin_builder, options, options.admin_listen,
-                  ListenerCredentials(options.tls, options.tls.admin_client_ca_path), deps.metrics,
-                  "admin_listen",
-                  {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
-                   v1::AdminService::service_full_name()},
-                  &server->admin_address_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server = BuildServer(
+      admin_builder, options, options.admin_listen,
+      ListenerCredentials(options.tls, options.tls.admin_client_ca_path), deps, "admin_listen",
+      {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name(),
+       v1::AdminService::service_full_name()},
+      &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
   // Figures for the intake path's replies, kept fresh in the background.

@@ -12,6 +12,7 @@
 #include "intake/v1/admin_service.grpc.pb.h"
 #include "intake/v1/intake_service.grpc.pb.h"
 #include "intake/v1/provider_service.grpc.pb.h"
+#include "server/api/access_log.h"
 #include "server/api/admin_service.h"
 #include "server/api/auth.h"
 #include "server/api/blocking_executor.h"
@@ -68,6 +69,8 @@ struct ServerDeps {
   const Clock* clock;
   // Records the gRPC and intake metrics; null when metrics are off.
   Metrics* metrics = nullptr;
+  // Gets one access-log line per call; null: no access log.
+  const EventLog* access_log = nullptr;
 };
 
 class IntakeServer {

@@ -368,8 +368,8 @@ TEST(RestartTest, SecondStartReusesTheDatabaseAndTheAdminToken) {
   const std::string second_stderr = second->Stop(SIGTERM).stderr_text;
   // Start-up names the database's identity; the same one means the same database.
   const auto instance = [](const std::string& log) {
-    const size_t at = log.find("instance ");
-    return at == std::string::npos ? std::string() : log.substr(at, 9 + 32);
+    const size_t at = log.find(" instance=");
+    return at == std::string::npos ? std::string() : log.substr(at, 10 + 32);
   };
   EXPECT_FALSE(instance(first_stderr).empty()) << first_stderr;
   EXPECT_EQ(instance(first_stderr), instance(second_stderr));
