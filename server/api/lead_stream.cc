@@ -95,6 +95,7 @@ LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string p
       provider_id_(std::move(provider_id)),
       topic_(provider_id_.empty() ? std::string(stream::SubscriberHub::kAllEvents) : provider_id_),
       cursor_(after) {
+  context_.store->AddLiveReader();
   grpc::Status registered = context_.registry->Add(this, token_hash);
   Actions actions;
   {
@@ -112,6 +113,11 @@ LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string p
     }
   }
   Act(actions);
+}
+
+template <typename Response>
+LeadStream<Response>::~LeadStream() {
+  context_.store->RemoveLiveReader();
 }
 
 template <typename Response>
@@ -133,16 +139,48 @@ void LeadStream<Response>::Advance(Actions& actions) {
   }
   if (reading_ || wait_id_ != 0) return;
   if (more_to_read_) {
-    reading_ = true;
-    ++outstanding_;
-    context_.executor->Run([this] { ReadPage(); });
+    if (TakeRecent()) {
+      Advance(actions);  // At most once more: what it took is pending, or it is caught up.
+    } else {
+      StartRead();
+    }
     return;
   }
   // Caught up: sleep until the log has events for this stream beyond the cursor. The wakeup
-  // runs on the committing thread, so it only hands the work to the executor.
+  // runs on the committing thread, just after the store kept the new events in memory: it
+  // takes them from there and starts the write, without a hop to another thread.
   ++outstanding_;
-  wait_id_ = context_.hub->WaitBeyond(cursor_, topic_,
-                                      [this] { context_.executor->Run([this] { OnWake(); }); });
+  std::optional<stream::SubscriberHub::WaitId> wait =
+      context_.hub->WaitBeyondLater(cursor_, topic_, [this] { OnWake(); });
+  if (wait) {
+    wait_id_ = *wait;
+    return;
+  }
+  // A commit came between the read and the wait: read again, from the disk this time, so
+  // that this never spins.
+  --outstanding_;
+  more_to_read_ = true;
+  StartRead();
+}
+
+template <typename Response>
+bool LeadStream<Response>::TakeRecent() {
+  // Only up to the hub's head: the writer keeps events an instant before it tells the hub,
+  // and a client that resumed from a sequence beyond the head would get OUT_OF_RANGE.
+  std::optional<store::RecentRead> read = context_.store->ReadRecentEvents(
+      cursor_, provider_id_, context_.page_size, context_.hub->head());
+  if (!read) return false;
+  for (const store::EventWithLead& item : read->events) Fill(item, &pending_.emplace_back());
+  cursor_ = std::max(cursor_, read->through);
+  more_to_read_ = static_cast<int>(read->events.size()) == context_.page_size;
+  return true;
+}
+
+template <typename Response>
+void LeadStream<Response>::StartRead() {
+  reading_ = true;
+  ++outstanding_;
+  context_.executor->Run([this] { ReadPage(); });
 }
 
 template <typename Response>

@@ -87,6 +87,9 @@ class LeadStream final : public grpc::ServerWriteReactor<Response>, public Endab
   // `token_hash`: of the provider token the stream was opened with; "" for the admin token.
   LeadStream(const LeadStreamContext& context, std::string provider_id,
              const std::string& token_hash, uint64_t after);
+  ~LeadStream() override;
+  LeadStream(const LeadStream&) = delete;
+  LeadStream& operator=(const LeadStream&) = delete;
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -102,7 +105,12 @@ class LeadStream final : public grpc::ServerWriteReactor<Response>, public Endab
   };
 
   void ReadPage();  // On the executor.
-  void OnWake();    // On the executor.
+  void OnWake();    // On the thread that committed the events (or drains the hub).
+  // Takes the events after the cursor from the store's memory of the last commits, if it
+  // holds them all; false if it does not (the stream fell behind: read the disk).
+  bool TakeRecent() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a read of the next page from the disk.
+  void StartRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnHeartbeat(bool fired);
   // Decides the next step after state changed: write, read, wait or finish.
   void Advance(Actions& actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

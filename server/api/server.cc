@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildServer(
 
 IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
     : executor_(options.blocking_threads),
+      stream_executor_(options.stream_threads),
       gate_(deps.auth, &executor_),
       limiter_(options.rate_limits.client_rate > 0 || options.rate_limits.global_rate > 0
                    ? std::make_unique<RateLimiter>(options.rate_limits, deps.clock)
@@ -115,7 +116,7 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
       figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
       page_tokens_(options.page_token_key),
       stream_context_{
-          deps.store,        deps.hub,    &executor_, &streams_, options.heartbeat_interval,
+          deps.store,        deps.hub,    &stream_executor_, &streams_, options.heartbeat_interval,
           /*page_size=*/256, deps.metrics},
       public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
       admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
@@ -164,6 +165,7 @@ IntakeServer::~IntakeServer() {
   Shutdown(absl::ZeroDuration());
   // Background work (figure refreshes, stream reads) uses the members: finish it first.
   executor_.Shutdown();
+  stream_executor_.Shutdown();
 }
 
 void IntakeServer::Shutdown(absl::Duration grace) {

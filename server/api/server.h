@@ -37,6 +37,9 @@ struct ServerOptions {
   TlsOptions tls;
   // Threads on which handlers wait for SQLite.
   int blocking_threads = 4;
+  // Threads on which lead streams read the event log from SQLite: their own, so that many
+  // streams catching up at once never keep other calls waiting.
+  int stream_threads = 2;
   // Idle lead streams get a HEARTBEAT this often.
   absl::Duration heartbeat_interval = absl::Seconds(15);
   // Response figures: the window and SLA, and how stale a cached computation may be.
@@ -110,6 +113,7 @@ class IntakeServer {
     ProviderServiceImpl provider;
   };
   BlockingExecutor executor_;
+  BlockingExecutor stream_executor_;
   RpcGate gate_;
   const std::unique_ptr<RateLimiter> limiter_;  // Null: no rate limits.
   StreamRegistry streams_;

@@ -20,14 +20,23 @@ namespace {
 using rows::FromMicros;
 using rows::ToMicros;
 
-// Columns ReadLead expects, in order; kJoinedLeadColumns is the same list for `leads l`.
+// Columns ReadLead expects, in order.
 #define INTAKE_LEAD_COLUMNS(p)                                                                   \
   p "lead_id, " p "state, " p "target, " p "provider_id, " p "routing_reason, " p                \
     "routing_detail, " p "region, " p "sealed, " p "form_id, " p "page_url, " p "utm_source, " p \
     "utm_medium, " p "utm_campaign, " p "create_time_us, " p "last_submit_time_us, " p           \
     "submission_count, " p "acknowledge_time_us, " p "first_contact_time_us, " p "last_outcome"
 constexpr char kLeadColumns[] = INTAKE_LEAD_COLUMNS("");
-constexpr char kJoinedLeadColumns[] = INTAKE_LEAD_COLUMNS("l.");
+// Rows for ReadEventWithLead: the event's columns, then its lead's from kEventLeadColumn.
+#define INTAKE_EVENTS_WITH_LEADS                                                                \
+  "SELECT e.sequence, e.type, e.lead_id, e.provider_id, e.event_time_us, " INTAKE_LEAD_COLUMNS( \
+      "l.") " FROM lead_events e LEFT JOIN leads l ON l.lead_id = e.lead_id "
+constexpr char kEventsWithLeads[] = INTAKE_EVENTS_WITH_LEADS;
+constexpr int kEventLeadColumn = 5;
+// Every event after ?1, for the writer's ReadCommittedEvents.
+constexpr char kEventsAfter[] =
+    INTAKE_EVENTS_WITH_LEADS "WHERE e.sequence > ?1 ORDER BY e.sequence";
+#undef INTAKE_EVENTS_WITH_LEADS
 #undef INTAKE_LEAD_COLUMNS
 
 std::optional<absl::Time> OptionalTime(const SQLite::Column& c) {
@@ -164,6 +173,20 @@ absl::StatusOr<LeadEvidence> Store::GetLeadEvidence(const std::string& lead_id) 
   });
 }
 
+EventWithLead Store::ReadEventWithLead(SQLite::Statement& row,
+                                       const std::string& provider_id) const {
+  EventWithLead item{ReadEvent(row), std::nullopt};
+  if (row.getColumn(kEventLeadColumn).isNull()) return item;  // Purged.
+  if (LeadVisibleTo(Text(row.getColumn(kEventLeadColumn + 3)), provider_id)) {
+    item.lead = ReadLead(row, kEventLeadColumn);
+  } else {
+    Lead gone;  // No longer this provider's: the id only, never its data.
+    gone.lead_id = item.event.lead_id;
+    item.lead = std::move(gone);
+  }
+  return item;
+}
+
 absl::StatusOr<std::vector<EventWithLead>> Store::ReadEvents(uint64_t after,
                                                              const std::string& provider_id,
                                                              int limit) {
@@ -172,34 +195,23 @@ absl::StatusOr<std::vector<EventWithLead>> Store::ReadEvents(uint64_t after,
     const std::string where =
         provider_id.empty() ? "e.sequence > ?1" : "e.provider_id = ?2 AND e.sequence > ?1";
     SQLite::Statement query(
-        db, absl::StrCat("SELECT e.sequence, e.type, e.lead_id, e.provider_id, e.event_time_us, ",
-                         kJoinedLeadColumns,
-                         " FROM lead_events e LEFT JOIN leads l ON l.lead_id = e.lead_id WHERE ",
-                         where, " ORDER BY e.sequence LIMIT ?3"));
+        db, absl::StrCat(kEventsWithLeads, "WHERE ", where, " ORDER BY e.sequence LIMIT ?3"));
     query.bind(1, static_cast<int64_t>(after));
     if (!provider_id.empty()) query.bind(2, provider_id);
     query.bind(3, limit);
     std::vector<EventWithLead> out;
-    while (query.executeStep()) {
-      EventWithLead item{ReadEvent(query), std::nullopt};
-      if (!query.getColumn(5).isNull()) {
-        const std::string owner = Text(query.getColumn(5 + 3));
-        if (provider_id.empty() || owner == provider_id) {
-          // ReadLead reads columns from 0; the joined ones start at 5.
-          SQLite::Statement lead(
-              db, absl::StrCat("SELECT ", kLeadColumns, " FROM leads WHERE lead_id = ?"));
-          lead.bind(1, item.event.lead_id);
-          if (lead.executeStep()) item.lead = ReadLead(lead);
-        } else {
-          Lead gone;  // No longer this provider's: the id only, never its data.
-          gone.lead_id = item.event.lead_id;
-          item.lead = std::move(gone);
-        }
-      }
-      out.push_back(std::move(item));
-    }
+    while (query.executeStep()) out.push_back(ReadEventWithLead(query, provider_id));
     return out;
   });
+}
+
+std::vector<EventWithLead> Store::ReadCommittedEvents(uint64_t after) {
+  SQLite::Statement& query = writer_.statements().Get(kEventsAfter);
+  query.bind(1, static_cast<int64_t>(after));
+  std::vector<EventWithLead> out;
+  while (query.executeStep()) out.push_back(ReadEventWithLead(query, ""));
+  query.reset();
+  return out;
 }
 
 absl::StatusOr<Lead> Store::LeadForFeedback(SQLite::Database& db, const std::string& provider_id,

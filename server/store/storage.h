@@ -55,6 +55,14 @@ struct EventWithLead {
   std::optional<Lead> lead;
 };
 
+// What Storage::ReadRecentEvents returns.
+struct RecentRead {
+  std::vector<EventWithLead> events;
+  // Every event of the reader up to this sequence is in `events` (the last event's sequence
+  // when the read stopped at its limit).
+  uint64_t through = 0;
+};
+
 // What GetLeadEvidence returns: the proof behind a lead, which survives erasure.
 struct LeadEvidence {
   std::string consent_text_sha256;  // 32 raw bytes.
@@ -179,6 +187,21 @@ class Storage {
   virtual absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
                                                                 const std::string& provider_id,
                                                                 int limit) = 0;
+  // What ReadEvents(after, provider_id, limit) would return now without the events beyond
+  // `up_to` (a stream passes the head its clients may already know of), from the backend's
+  // memory of its newest events, which it may keep while a live reader is registered. Nullopt
+  // when memory does not hold every event after `after` (the reader fell behind, or the
+  // backend keeps none, as by default): then ReadEvents. Never blocks on the database: safe on
+  // any thread, gRPC reactors and on_events_committed callbacks included.
+  virtual std::optional<RecentRead> ReadRecentEvents(uint64_t /*after*/,
+                                                     const std::string& /*provider_id*/,
+                                                     int /*limit*/, uint64_t /*up_to*/) const {
+    return std::nullopt;
+  }
+  // A live reader (a lead stream) registers while it may call ReadRecentEvents, and drops
+  // its registration when it ends. Thread-safe.
+  virtual void AddLiveReader() {}
+  virtual void RemoveLiveReader() {}
 
   // Provider feedback, scoped to `provider_id` (kNotFound for another provider's lead).
   // AcknowledgeLead: the first stamps acknowledge_time and moves NEW to ACKNOWLEDGED; later

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "server/store/group_commit_writer.h"
 #include "server/store/pii_cipher.h"
 #include "server/store/reader_pool.h"
+#include "server/store/recent_events.h"
 #include "server/store/storage.h"
 
 namespace intake::store {
@@ -143,6 +145,18 @@ class Store : public Storage {
   absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
                                                         const std::string& provider_id,
                                                         int limit) override;
+  // The writer keeps the events of the last commits (up to kRecentEventsKept of them) while
+  // a live reader is registered: it reads each commit's new events with their leads back
+  // once, from its own connection, before it announces them (on_events_committed), one read
+  // for every stream instead of one per stream. Without a live reader it keeps nothing and
+  // spends nothing on it.
+  std::optional<RecentRead> ReadRecentEvents(uint64_t after, const std::string& provider_id,
+                                             int limit, uint64_t up_to) const override {
+    return recent_.Read(after, provider_id, limit, up_to);
+  }
+  void AddLiveReader() override { live_readers_.fetch_add(1); }
+  void RemoveLiveReader() override { live_readers_.fetch_sub(1); }
+  static constexpr size_t kRecentEventsKept = 4096;
 
   // Provider feedback, scoped to `provider_id` (kNotFound for another provider's lead).
   // The first acknowledgement stamps acknowledge_time and moves NEW to ACKNOWLEDGED; later
@@ -213,6 +227,12 @@ class Store : public Storage {
   PreparedSubmission Prepare(Submission submission, bool bot) const;
   // Writer thread only: the body of Submit inside the batch transaction.
   absl::StatusOr<SubmitResult> ApplySubmission(SQLite::Database& db, const PreparedSubmission& p);
+  // Reads the event of `row` (kEventsAfter's columns) and its lead as `provider_id` may
+  // see it (all of it for "").
+  EventWithLead ReadEventWithLead(SQLite::Statement& row, const std::string& provider_id) const;
+  // Writer thread only, after a commit: every event after `after`, each with its whole lead.
+  // Throws SQLite::Exception (and std::runtime_error for a lead that does not open).
+  std::vector<EventWithLead> ReadCommittedEvents(uint64_t after);
   // Writer thread only: reads the lead (scoped as GetLead) and refuses OPTED_OUT/ERASED ones.
   absl::StatusOr<Lead> LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
                                        const std::string& lead_id);
@@ -236,6 +256,8 @@ class Store : public Storage {
   const Clock& clock_;
   const PiiCipher& cipher_;
   std::atomic<uint64_t> head_sequence_{0};
+  std::atomic<int> live_readers_{0};
+  RecentEvents recent_{kRecentEventsKept};
   // Refusals counted but not yet handed to the writer, by RefusedSubmission, and whether a
   // flush is queued that will take them.
   absl::Mutex refused_mu_;

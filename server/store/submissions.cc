@@ -1,6 +1,7 @@
 // Store::Submit: the intake path inside the group-commit transaction.
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <memory>
@@ -368,18 +369,39 @@ void Store::FlushRefusals(bool lazy, absl::AnyInvocable<void(absl::Status) &&> d
 
 void Store::AfterCommit(SQLite::Database& db) {
   const uint64_t previous = head_sequence_.load();
+  // Read now, so that a reader registering from here on is sure to find the events of the
+  // next commit, if not this one's.
+  const bool keep = live_readers_.load() > 0;
   uint64_t head = 0;
   std::vector<std::string> providers;
+  std::vector<EventWithLead> events;
   try {
     head = rows::LastSequence(db);
     if (head <= previous) return;
-    SQLite::Statement& query = writer_.statements().Get(
-        "SELECT DISTINCT coalesce(provider_id, '') FROM lead_events WHERE sequence > ?");
-    query.bind(1, static_cast<int64_t>(previous));
-    while (query.executeStep()) providers.push_back(query.getColumn(0).getString());
-    query.reset();
+    if (keep) {
+      events = ReadCommittedEvents(previous);
+      for (const EventWithLead& item : events) {
+        if (std::find(providers.begin(), providers.end(), item.event.provider_id) ==
+            providers.end()) {
+          providers.push_back(item.event.provider_id);
+        }
+      }
+    } else {
+      SQLite::Statement& query = writer_.statements().Get(
+          "SELECT DISTINCT coalesce(provider_id, '') FROM lead_events WHERE sequence > ?");
+      query.bind(1, static_cast<int64_t>(previous));
+      while (query.executeStep()) providers.push_back(query.getColumn(0).getString());
+      query.reset();
+    }
   } catch (const std::exception&) {
+    writer_.statements().ResetAll();
     return;  // The next commit reports these events with its own.
+  }
+  // Kept before anyone hears of them, so a woken stream finds them in memory.
+  if (keep) {
+    recent_.Append(previous, head, std::move(events));
+  } else {
+    recent_.Clear();
   }
   head_sequence_ = head;
   if (options_.on_events_committed) options_.on_events_committed(head, providers);

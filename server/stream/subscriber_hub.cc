@@ -40,25 +40,33 @@ uint64_t SubscriberHub::head() const {
   return head_;
 }
 
+std::optional<SubscriberHub::WaitId> SubscriberHub::Register(uint64_t cursor,
+                                                             absl::string_view topic,
+                                                             Wakeup& wakeup) {
+  absl::MutexLock lock(&mu_);
+  uint64_t topic_head = head_;
+  if (topic != kAllEvents) {
+    auto it = topic_head_.find(topic);
+    topic_head = it == topic_head_.end() ? 0 : it->second;
+  }
+  if (closed_ || cursor < topic_head) return std::nullopt;
+  const WaitId id = next_id_++;
+  waiters_[topic].emplace(id, Waiter{cursor, std::move(wakeup)});
+  topic_of_.emplace(id, std::string(topic));
+  return id;
+}
+
 SubscriberHub::WaitId SubscriberHub::WaitBeyond(uint64_t cursor, absl::string_view topic,
                                                 Wakeup wakeup) {
-  WaitId id;
-  {
-    absl::MutexLock lock(&mu_);
-    id = next_id_++;
-    uint64_t topic_head = head_;
-    if (topic != kAllEvents) {
-      auto it = topic_head_.find(topic);
-      topic_head = it == topic_head_.end() ? 0 : it->second;
-    }
-    if (!closed_ && cursor >= topic_head) {
-      waiters_[topic].emplace(id, Waiter{cursor, std::move(wakeup)});
-      topic_of_.emplace(id, std::string(topic));
-      return id;
-    }
-  }
+  if (std::optional<WaitId> id = Register(cursor, topic, wakeup)) return *id;
   std::move(wakeup)();
-  return id;
+  return 0;  // No wait of this id: Cancel returns false.
+}
+
+std::optional<SubscriberHub::WaitId> SubscriberHub::WaitBeyondLater(uint64_t cursor,
+                                                                    absl::string_view topic,
+                                                                    Wakeup wakeup) {
+  return Register(cursor, topic, wakeup);
 }
 
 bool SubscriberHub::Cancel(WaitId id) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,14 @@ class SubscriberHub {
   // this thread if a Notify for the topic already passed the cursor, else from the Notify (or
   // Close) that does. A waiter that has read everything up to head() should pass a cursor of
   // at least head(), or it is woken at once. A wakeup must not block. Returns an id for
-  // Cancel.
+  // Cancel (0, which no wait has, if the wakeup ran at once).
   WaitId WaitBeyond(uint64_t cursor, absl::string_view topic, Wakeup wakeup)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Like WaitBeyond, except where WaitBeyond would run `wakeup` at once: then it drops
+  // `wakeup` unrun and returns nullopt, and the caller reads again itself. For a caller that
+  // holds a lock its wakeup takes.
+  std::optional<WaitId> WaitBeyondLater(uint64_t cursor, absl::string_view topic, Wakeup wakeup)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Drops a pending wait without running it. Returns false if the wakeup already ran or is
@@ -65,6 +72,10 @@ class SubscriberHub {
   };
   using WaiterMap = std::map<WaitId, Waiter>;
 
+  // Registers the wait and returns its id, or nullopt (leaving `wakeup` untouched) if it is
+  // due at once.
+  std::optional<WaitId> Register(uint64_t cursor, absl::string_view topic, Wakeup& wakeup)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Moves the waiters of `waiters` whose cursor is below `head` into `due`.
   void TakeDue(WaiterMap& waiters, uint64_t head, std::vector<Wakeup>& due)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -347,6 +347,70 @@ TEST_F(SubmissionsTest, DailyCapCountsAssignmentsNotLeadsHeldNow) {
   EXPECT_EQ(store_->GetLead(fourth, "").value().provider_id, "capped");
 }
 
+constexpr uint64_t kAll = UINT64_MAX;  // No upper bound.
+
+// One line per event: what a stream would send of it.
+std::vector<std::string> Describe(const std::vector<EventWithLead>& events) {
+  std::vector<std::string> out;
+  for (const EventWithLead& item : events) {
+    const LeadEvent& e = item.event;
+    std::string line = absl::StrCat(e.sequence, " ", static_cast<int>(e.type), " ", e.lead_id,
+                                    " for '", e.provider_id, "': ");
+    if (!item.lead) {
+      absl::StrAppend(&line, "no lead");
+    } else {
+      const Lead& l = *item.lead;
+      absl::StrAppend(&line, l.lead_id, " owner '", l.provider_id, "' phone '", l.phone, "' state ",
+                      static_cast<int>(l.state), " count ", l.submission_count);
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+TEST_F(SubmissionsTest, LiveReadersFindTheLastCommitsInMemoryExactlyAsOnDisk) {
+  AddProvider("alpha");
+  AddProvider("bravo");
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365001")).ok());
+  EXPECT_EQ(store_->ReadRecentEvents(0, "", 100, kAll), std::nullopt)
+      << "without a live reader the writer keeps nothing";
+
+  store_->AddLiveReader();
+  const uint64_t start = store_->head_sequence();
+  const std::string first = Submit(ValidSubmission("+12127365002"))->lead_id;
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365003")).ok());
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365002")).ok());  // A duplicate: RESUBMITTED.
+  const std::string owner = store_->GetLead(first, "").value().provider_id;
+  const std::string other = owner == "alpha" ? "bravo" : "alpha";
+  ASSERT_TRUE(store_->ReassignLead(first, other).ok());
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365004")).ok());
+
+  for (const std::string reader : {"", "alpha", "bravo"}) {
+    std::optional<RecentRead> memory = store_->ReadRecentEvents(start, reader, 100, kAll);
+    ASSERT_NE(memory, std::nullopt) << reader;
+    auto disk = store_->ReadEvents(start, reader, 100);
+    ASSERT_TRUE(disk.ok()) << disk.status();
+    EXPECT_EQ(Describe(memory->events), Describe(*disk)) << "reader '" << reader << "'";
+    EXPECT_EQ(memory->through, store_->head_sequence());
+    // Page by page too.
+    memory = store_->ReadRecentEvents(start, reader, 2, kAll);
+    disk = store_->ReadEvents(start, reader, 2);
+    ASSERT_NE(memory, std::nullopt);
+    EXPECT_EQ(Describe(memory->events), Describe(*disk)) << "reader '" << reader << "'";
+  }
+  std::optional<RecentRead> old_owner = store_->ReadRecentEvents(start, owner, 100, kAll);
+  ASSERT_FALSE(old_owner->events.empty());
+  EXPECT_TRUE(old_owner->events.front().lead->phone.empty())
+      << "the lead is no longer " << owner << "'s: its id only";
+  EXPECT_EQ(store_->ReadRecentEvents(start - 1, "", 100, kAll), std::nullopt)
+      << "an event committed before the first live reader is on disk only";
+
+  store_->RemoveLiveReader();
+  ASSERT_TRUE(Submit(ValidSubmission("+12127365005")).ok());
+  EXPECT_EQ(store_->ReadRecentEvents(start, "", 100, kAll), std::nullopt)
+      << "the last reader gone, the writer stops keeping events";
+}
+
 TEST_F(SubmissionsTest, HeadSequenceSurvivesReopen) {
   ASSERT_TRUE(Submit(ValidSubmission("+12127365001")).ok());
   ASSERT_TRUE(Submit(ValidSubmission("+12127365002")).ok());

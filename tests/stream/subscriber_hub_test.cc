@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,6 +102,28 @@ TEST(SubscriberHubTest, CloseWakesEveryoneAndLaterWaitsRunAtOnce) {
   hub.WaitBeyond(100, "acme", [&] { ++woken; });
   EXPECT_EQ(woken, 3);
   EXPECT_EQ(hub.waiting(), 0u);
+}
+
+TEST(SubscriberHubTest, WaitBeyondLaterNeverRunsTheWakeupOnTheCallersThread) {
+  SubscriberHub hub;
+  hub.Notify(5, kAcme);
+  int woken = 0;
+  EXPECT_EQ(hub.WaitBeyondLater(4, "acme", [&] { ++woken; }), std::nullopt)
+      << "acme has events beyond 4: the caller reads them itself";
+  EXPECT_EQ(woken, 0);
+  EXPECT_EQ(hub.waiting(), 0u);
+
+  const std::optional<SubscriberHub::WaitId> wait =
+      hub.WaitBeyondLater(5, "acme", [&] { ++woken; });
+  ASSERT_NE(wait, std::nullopt);
+  EXPECT_EQ(hub.waiting(), 1u);
+  hub.Notify(6, kAcme);
+  EXPECT_EQ(woken, 1);
+  EXPECT_FALSE(hub.Cancel(*wait)) << "it ran";
+
+  hub.Close();
+  EXPECT_EQ(hub.WaitBeyondLater(100, "acme", [&] { ++woken; }), std::nullopt);
+  EXPECT_EQ(woken, 1);
 }
 
 TEST(SubscriberHubTest, WakeupMayWaitAgainFromInsideItself) {
