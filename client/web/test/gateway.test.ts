@@ -17,7 +17,7 @@ import {
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 
-import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
+import { BadRequestSchema, RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { IntakeService } from "../gen/intake/v1/intake_service_pb.js";
 import { LeadEventType } from "../gen/intake/v1/lead_pb.js";
 import { ProviderService } from "../gen/intake/v1/provider_service_pb.js";
@@ -170,6 +170,24 @@ describe("IntakeService through the gateway", () => {
       "x-forwarded-for": "198.51.100.1, 203.0.113.9",
     }).submitCallback(submission(n));
     assert.equal((await storedLead(n))?.form?.clientIp, "203.0.113.9");
+  });
+
+  test("rate limits: each browser behind the gateway is a client of its own, and over its limit gets RESOURCE_EXHAUSTED with a RetryInfo", async () => {
+    const limited = await Intaked.start(["--client_rate=0.001", "--client_burst=1"]);
+    try {
+      const proxied = await extraGateway(["--trusted_proxies=127.0.0.0/8"], limited);
+      const from = (address: string) =>
+        intakeVia(proxied.url, "connect", { "x-forwarded-for": address });
+      const general = () => submission(++nextPhone, { listingId: "" });
+      await from("203.0.113.1").submitCallback(general());
+      const error = await rejection(from("203.0.113.1").submitCallback(general()));
+      assert.equal(error.code, Code.ResourceExhausted);
+      const [retry] = error.findDetails(RetryInfoSchema);
+      assert.ok(Number(retry?.retryDelay?.seconds ?? 0) > 900, "retry after the next token");
+      await from("203.0.113.2").submitCallback(general());
+    } finally {
+      await limited.dispose();
+    }
   });
 
   test("the intake key: without it intaked refuses, and a rotated key file is read without a restart", async () => {
