@@ -7,9 +7,10 @@ CMAKE_ARGS := -DINTAKE_GOOGLEAPIS_DIR=$(INTAKE_TOOLS_DIR)/node_modules/google-pr
   -DINTAKE_BUF=$(BUF)
 WEB := client/web
 SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
+FUZZ_SOURCES = git ls-files --cached --others --exclude-standard -- 'tests/fuzz/*.cc'
 DATA_DIR ?= ./var
 
-.PHONY: all deps configure build run install image test-image bench bench-backup bench-web test test-default test-asan lint-proto \
+.PHONY: all deps configure build run install image test-image bench bench-backup bench-web test test-default test-asan fuzz lint-proto \
 	check-format check-web check-examples tidy format clean web-deps web-generate screenshots
 
 all: build
@@ -73,7 +74,8 @@ bench-web: build
 	  node build/default/client/web/bench/gateway_bench.mjs $(BENCH_ARGS)
 
 # Everything CI checks: unit, store and end-to-end tests, buf lint, formatting, clang-tidy,
-# then the whole suite again under ASan + UBSan.
+# then the whole suite again built by clang under ASan + UBSan, with each libFuzzer target
+# (tests/fuzz) run for 30 s.
 test: deps lint-proto check-format test-default check-web check-examples tidy test-asan
 
 test-default: build
@@ -82,7 +84,19 @@ test-default: build
 test-asan: deps
 	cmake --preset asan $(CMAKE_ARGS) >/dev/null
 	cmake --build --preset asan
+	@# Only this build has the fuzz targets, so they are tidied here.
+	$(FUZZ_SOURCES) | xargs clang-tidy -p build/asan --quiet --warnings-as-errors='*' 2>/dev/null
 	ctest --preset asan
+
+# The libFuzzer targets alone, FUZZ_SECONDS each (default 600), two at a time, growing the corpus
+# earlier runs found (build/asan/tests/fuzz/work/<target>/corpus). A finding is saved beside it
+# as crash-*, leak-* or timeout-*; rerun it with the fuzzer binary and that file.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	cmake --preset asan $(CMAKE_ARGS) >/dev/null
+	cmake --build --preset asan
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 ctest --preset asan -L fuzz \
+	  --timeout $$(( $(FUZZ_SECONDS) + 300 ))
 
 lint-proto: deps
 	$(BUF) lint
@@ -117,8 +131,8 @@ screenshots: build
 
 # clang-tidy over Intake's own sources (never generated code), warnings as errors.
 tidy: build
-	$(SOURCES) | grep -v '\.h$$' | xargs -P 2 -n 4 clang-tidy -p build/default --quiet \
-	  --warnings-as-errors='*' 2>/dev/null
+	$(SOURCES) | grep -v -e '\.h$$' -e '^tests/fuzz/' | xargs -P 2 -n 4 clang-tidy -p build/default \
+	  --quiet --warnings-as-errors='*' 2>/dev/null
 	@echo "clang-tidy: clean"
 
 format:

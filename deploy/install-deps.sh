@@ -35,6 +35,8 @@ build_packages=(
 # What developing and testing adds.
 dev_packages=(
   git clang clang-format clang-tidy sqlite3
+  # The asan preset is a clang build with libFuzzer targets: clang's sanitizer runtimes.
+  libclang-rt-14-dev
   # The web side's browser tests: Debian's chromium driven by playwright-core (no downloaded
   # browser), a throwaway TLS certificate from openssl, setpriv (util-linux) to tie test
   # processes to the test.

@@ -15,18 +15,11 @@
 
 namespace intake::ctl {
 
-bool LoadCursor(const std::string& path, Cursor* cursor, std::string* error) {
+bool ParseCursor(absl::string_view text, const std::string& path, Cursor* cursor,
+                 std::string* error) {
   *cursor = Cursor();
-  std::ifstream in(path);
-  if (!in) {
-    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return true;
-    *error = absl::StrCat("cannot read ", path);
-    return false;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
   bool has_sequence = false;
-  for (absl::string_view line : absl::StrSplit(text.str(), '\n', absl::SkipWhitespace())) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
     const std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(line, absl::MaxSplits('=', 1));
     const absl::string_view value = absl::StripAsciiWhitespace(kv.second);
@@ -46,12 +39,30 @@ bool LoadCursor(const std::string& path, Cursor* cursor, std::string* error) {
   return true;
 }
 
+std::string FormatCursor(const Cursor& cursor) {
+  std::string text = absl::StrCat("sequence=", cursor.sequence, "\n");
+  if (!cursor.instance_id.empty()) absl::StrAppend(&text, "instance_id=", cursor.instance_id, "\n");
+  return text;
+}
+
+bool LoadCursor(const std::string& path, Cursor* cursor, std::string* error) {
+  *cursor = Cursor();
+  std::ifstream in(path);
+  if (!in) {
+    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return true;
+    *error = absl::StrCat("cannot read ", path);
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseCursor(text.str(), path, cursor, error);
+}
+
 bool SaveCursor(const std::string& path, const Cursor& cursor, std::string* error) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << "sequence=" << cursor.sequence << "\n";
-    if (!cursor.instance_id.empty()) out << "instance_id=" << cursor.instance_id << "\n";
+    out << FormatCursor(cursor);
     out.close();
     if (!out) {
       *error = absl::StrCat("cannot write ", temporary);

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace intake::ctl {
 
 struct Cursor {
@@ -15,6 +17,14 @@ struct Cursor {
   // Empty until a heartbeat has told it.
   std::string instance_id;
 };
+
+// Parses the text of a cursor file into *cursor. Returns false with *error (which names
+// `path` and never repeats the text) if it is not a cursor file.
+bool ParseCursor(absl::string_view text, const std::string& path, Cursor* cursor,
+                 std::string* error);
+
+// The text of a cursor file holding `cursor`; ParseCursor reads it back as the same cursor.
+std::string FormatCursor(const Cursor& cursor);
 
 // Reads `path` into *cursor; a missing file is a fresh cursor (0, no instance). Returns false
 // with *error for a file that cannot be read or is not a cursor file.

@@ -66,6 +66,8 @@ const std::vector<FlagSpec>& GlobalFlags() {
   return *flags;
 }
 
+}  // namespace
+
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {ProviderCommands, TokenCommands, ListingCommands, LeadCommands, IntakeCommands,
@@ -74,6 +76,8 @@ std::vector<Command> AllCommands() {
   }
   return all;
 }
+
+namespace {
 
 const Command* FindCommand(const std::vector<Command>& commands,
                            const std::vector<std::string>& words) {
@@ -134,15 +138,6 @@ void PrintCommandHelp(const Command& c, std::ostream& out) {
          "--help\n";
 }
 
-// The command line, split into the command's words and two sets of flag values.
-struct CommandLine {
-  std::vector<std::string> words;
-  const Command* command = nullptr;
-  bool help = false;
-  FlagValues global;
-  FlagValues flags;
-};
-
 bool ParseFlag(const std::vector<std::string>& args, size_t* i, CommandLine* line) {
   const absl::string_view arg = args[*i];
   const size_t equals = arg.find('=');
@@ -185,6 +180,8 @@ bool ParseFlag(const std::vector<std::string>& args, size_t* i, CommandLine* lin
   }
   return true;
 }
+
+}  // namespace
 
 bool ParseCommandLine(const std::vector<std::string>& args, const std::vector<Command>& commands,
                       CommandLine* line) {
@@ -236,8 +233,6 @@ bool ApplyGlobalFlags(const FlagValues& flags, GlobalOptions* options) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string Command::Path() const {
   return group.empty() ? std::string(name) : absl::StrCat(group, " ", name);
