@@ -47,6 +47,8 @@ dev_packages=(
   python3-grpcio python3-grpc-tools
   # systemd-analyze, which checks the systemd unit (deploy/systemd/test.sh).
   systemd
+  # Fault tests mount a small tmpfs and a loop-device ext4 (tests/testing/scratch_filesystem.h).
+  mount e2fsprogs
 )
 # What building and running the container image needs (deploy/image/build.sh): podman with
 # runc, and mmdebstrap to make the Debian base image where no registry can be reached.

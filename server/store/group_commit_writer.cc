@@ -1,22 +1,64 @@
 #include "server/store/group_commit_writer.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <ctime>
 #include <exception>
 #include <iostream>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "server/store/sqlite_status.h"
 
 namespace intake::store {
 
+namespace {
+
+// The identity of the file at `path` now; nullopt if there is none.
+template <typename FileId>
+std::optional<FileId> IdentityOf(const std::string& path) {
+  struct stat st;
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+// Why the directory of `path` refuses writes, as " (reason)", found by making a file there;
+// "" if it takes one. SQLite's "disk I/O error" does not say that the filesystem went
+// read-only, and a filesystem can refuse writes while access(2) says it would not.
+std::string DiagnoseDirectoryOf(const std::string& path) {
+  if (path.empty()) return "";
+  const std::string probe = absl::StrCat(path, ".write-probe");
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int error = errno;
+  if (fd < 0) return absl::StrCat(" (", std::strerror(error), ")");
+  const bool wrote = ::write(fd, "x", 1) == 1;
+  const int write_error = errno;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return wrote ? "" : absl::StrCat(" (", std::strerror(write_error), ")");
+}
+
+}  // namespace
+
 GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, Options options)
-    : db_(std::move(db)), statements_(*db_), options_(std::move(options)) {
+    : db_(std::move(db)),
+      statements_(*db_),
+      options_(std::move(options)),
+      db_path_(sqlite3_db_filename(db_->getHandle(), "main")),
+      wal_path_(db_path_.empty()
+                    ? ""
+                    : sqlite3_filename_wal(sqlite3_db_filename(db_->getHandle(), "main"))) {
+  db_file_ = IdentityOf<FileId>(db_path_);
   sqlite3_wal_hook(db_->getHandle(), &GroupCommitWriter::OnWalCommit, this);
   thread_ = std::thread([this] { Loop(); });
 }
@@ -132,9 +174,68 @@ void GroupCommitWriter::MaybeCheckpoint() {
   if (copied == wal_frames) wal_frames_ = 0;
 }
 
+absl::Status GroupCommitWriter::CheckFilesInPlace() {
+  if (!db_file_) return absl::OkStatus();  // An in-memory or temporary database.
+  if (!wal_file_) wal_file_ = IdentityOf<FileId>(wal_path_);
+  if (IdentityOf<FileId>(db_path_) == db_file_ && IdentityOf<FileId>(wal_path_) == wal_file_) {
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(
+      "the database file was deleted or replaced while intaked was running; intaked stores "
+      "nothing more until it is restarted");
+}
+
+void GroupCommitWriter::Rescue() {
+  const std::string rescue = absl::StrCat(db_path_, ".rescued-", std::time(nullptr));
+  std::string outcome;
+  try {
+    SQLite::Statement copy(*db_, "VACUUM INTO ?");
+    copy.bind(1, rescue);
+    copy.exec();
+    outcome = absl::StrCat("everything it held is saved in ", rescue, ". Stop intaked, remove any ",
+                           db_path_, "-wal and ", db_path_, "-shm, and put the right database at ",
+                           db_path_, " (the saved copy, if the file was removed by mistake)");
+  } catch (const std::exception& e) {
+    outcome = absl::StrCat("saving a copy to ", rescue, " failed (", e.what(),
+                           "); stop intaked with SIGTERM and keep its data directory as it is");
+  }
+  // The WAL at the path is this file's: emptied into it, it cannot be replayed into a file
+  // that took the database's place (by a reader opened there, or at the next start).
+  const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::StrAppend(&outcome, "; its WAL could not be emptied (", sqlite3_errstr(rc), "): remove ",
+                    db_path_, "-wal before starting intaked again");
+  }
+  std::cerr << "intaked: the database file " << db_path_
+            << " (or its WAL) was deleted or replaced while intaked was running. Every write "
+               "is refused from now on (UNAVAILABLE), since one acknowledged now would be "
+               "lost at the next start; "
+            << outcome << ".\n";
+}
+
+void GroupCommitWriter::NoteCommitResult(const absl::Status& status) {
+  if (status.ok()) {
+    if (commit_failed_) std::cerr << "intaked: commits succeed again\n";
+    commit_failed_ = false;
+    return;
+  }
+  if (!commit_failed_ && files_moved_.ok()) {
+    // SQLite's message ("disk I/O error") with what the directory shows ("Read-only file
+    // system"); neither names any data.
+    std::cerr << "intaked: " << status.message() << DiagnoseDirectoryOf(db_path_)
+              << "; submissions get UNAVAILABLE until a commit succeeds\n";
+  }
+  commit_failed_ = true;
+}
+
 void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
   std::vector<absl::Status> results(batch.size());
   absl::Status batch_status;
+  if (!files_moved_.ok()) {
+    for (Write& write : batch) std::move(write.done)(files_moved_);
+    return;
+  }
   const auto start = std::chrono::steady_clock::now();
   // The transaction's own statements, prepared once: compiling them anew each time cost
   // more than a small write.
@@ -169,6 +270,14 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
     }
   }
   const auto committed = std::chrono::steady_clock::now();
+  if (batch_status.ok()) {
+    batch_status = CheckFilesInPlace();
+    if (!batch_status.ok()) {
+      files_moved_ = batch_status;
+      Rescue();
+    }
+  }
+  NoteCommitResult(batch_status);
   if (batch_status.ok() && options_.after_commit) options_.after_commit(*db_);
   for (size_t i = 0; i < batch.size(); ++i) {
     std::move(batch[i].done)(batch_status.ok() ? std::move(results[i])

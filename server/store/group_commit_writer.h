@@ -8,6 +8,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "SQLiteCpp/Database.h"
@@ -68,8 +70,17 @@ class GroupCommitWriter {
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   // Queues a write; never blocks on the database. If the commit of its batch fails (disk
-  // full, I/O error, busy past the timeout), `done` gets kUnavailable and nothing of the batch
-  // is stored. After the writer has stopped, `done` gets kUnavailable at once. Thread-safe.
+  // full, I/O error, a read-only filesystem, busy past the timeout), `done` gets kUnavailable
+  // and nothing of the batch is stored; the writer logs the first failure of a run, with the
+  // system's reason, and carries on with the next batch, so it recovers by itself once the
+  // cause is gone. After the writer has stopped, `done` gets kUnavailable at once.
+  //
+  // After each commit, before anyone hears back, the writer checks that the database and WAL
+  // files at their paths are still the ones it writes to. If either was deleted or replaced
+  // while it ran, the batch and every later write get kUnavailable (OK would promise a lead
+  // in a file that no restart will find), and the writer saves what its connection still
+  // sees to "<database>.rescued-<unix time>" beside it, and logs what happened and what to do.
+  // Thread-safe.
   void Submit(Apply apply, Done done) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Queues a write that needs no commit of its own: it rides in the next batch that commits
@@ -109,12 +120,34 @@ class GroupCommitWriter {
   void MaybeCheckpoint();
   // sqlite3_wal_hook: runs on the writer thread at each commit.
   static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_frames);
+  // After a commit: OK if the database and WAL files at their paths are the ones written.
+  absl::Status CheckFilesInPlace();
+  // Once the files were found moved: copies the database as this connection sees it beside
+  // the path, empties the WAL into the file this connection has open, and logs it.
+  void Rescue();
+  // Logs the first of a run of failed commits (with what the data directory shows: read-only,
+  // full), and the first success after it.
+  void NoteCommitResult(const absl::Status& status);
+
+  // A file's identity, to notice it deleted or replaced under its path.
+  struct FileId {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    bool operator==(const FileId& o) const { return device == o.device && inode == o.inode; }
+  };
 
   const std::unique_ptr<SQLite::Database> db_;  // Used by the writer thread only.
   StatementCache statements_;                   // Declared after db_: closed before it.
   const Options options_;
   int wal_frames_ = 0;              // Frames in the WAL after the last commit. Writer thread only.
   bool checkpoint_failed_ = false;  // The last checkpoint failed (and was logged).
+  // Writer thread only, like the rest of this group.
+  const std::string db_path_;
+  const std::string wal_path_;
+  std::optional<FileId> db_file_;   // Seen at start.
+  std::optional<FileId> wal_file_;  // Seen at the first commit (SQLite may create it late).
+  absl::Status files_moved_;        // Not OK once they were: every later write gets it.
+  bool commit_failed_ = false;      // The last commit failed (and was logged).
 
   absl::Mutex mu_;
   std::deque<Write> pending_ ABSL_GUARDED_BY(mu_);

@@ -74,6 +74,25 @@ inline std::vector<std::string> QueryColumn(const std::string& path, const std::
   return values;
 }
 
+// Copies the database at `path` (WAL content included) to a new file `to`, as it is now,
+// without disturbing a running intaked; false, with a test failure, on error.
+inline bool CopyDatabase(const std::string& path, const std::string& to) {
+  sqlite3* from = nullptr;
+  sqlite3* copy = nullptr;
+  bool ok = sqlite3_open_v2(path.c_str(), &from, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+            sqlite3_open(to.c_str(), &copy) == SQLITE_OK;
+  if (ok) {
+    sqlite3_busy_timeout(from, 5000);
+    sqlite3_backup* backup = sqlite3_backup_init(copy, "main", from, "main");
+    ok = backup != nullptr && sqlite3_backup_step(backup, -1) == SQLITE_DONE;
+    ok = sqlite3_backup_finish(backup) == SQLITE_OK && ok;
+  }
+  if (!ok) ADD_FAILURE() << "copying " << path << ": " << sqlite3_errmsg(copy);
+  sqlite3_close(copy);
+  sqlite3_close(from);
+  return ok;
+}
+
 }  // namespace intake::testing
 
 #endif  // INTAKE_TESTS_E2E_DATABASE_H_

@@ -212,6 +212,29 @@ TEST_F(GroupCommitWriterTest, DestructorCommitsLazyWritesToo) {
   EXPECT_EQ(Count(), 1);
 }
 
+TEST_F(GroupCommitWriterTest, ADatabaseFileDeletedUnderTheWriterRefusesEveryWriteAndIsRescued) {
+  ASSERT_TRUE(writer_->Run(Insert("before")).ok());
+  std::filesystem::remove(dir_.File("intake.db"));
+  // The commit lands in a file no one will find again: not OK, and nor is any later write.
+  EXPECT_EQ(writer_->Run(Insert("into-the-void")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(writer_->Run(Insert("later")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(commits_.load(), 1) << "after_commit runs only for commits that count";
+
+  std::vector<std::string> rescued;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    if (entry.path().filename().string().rfind("intake.db.rescued-", 0) == 0) {
+      rescued.push_back(entry.path().string());
+    }
+  }
+  ASSERT_EQ(rescued.size(), 1u);
+  SQLite::Database copy(rescued[0], SQLite::OPEN_READONLY);
+  SQLite::Statement keys(copy, "SELECT k FROM t ORDER BY k");
+  std::vector<std::string> found;
+  while (keys.executeStep()) found.push_back(keys.getColumn(0).getString());
+  // What the deleted file held, the refused write included: nothing acknowledged is missing.
+  EXPECT_EQ(found, (std::vector<std::string>{"before", "into-the-void"}));
+}
+
 // Commits `commits` one-row writes one after another while another connection keeps reading,
 // and returns the size of the WAL file (its high-water mark) before the writer closes.
 uintmax_t WalBytesAfterSteadyWrites(int checkpoint_frames, int commits) {
