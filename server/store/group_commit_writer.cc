@@ -72,14 +72,18 @@ GroupCommitWriter::~GroupCommitWriter() {
 }
 
 void GroupCommitWriter::Submit(Apply apply, Done done) {
+  bool stopping = false;
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_) {
+    stopping = stopping_;
+    if (!stopping && pending_.size() < options_.max_pending) {
       pending_.push_back(Write{std::move(apply), std::move(done)});
       return;
     }
   }
-  std::move(done)(absl::UnavailableError("the database writer has stopped"));
+  std::move(done)(absl::UnavailableError(
+      stopping ? "the database writer has stopped"
+               : "the database writer is behind by more writes than it queues; retry shortly"));
 }
 
 void GroupCommitWriter::SubmitLazy(Apply apply, Done done, absl::Duration max_delay) {

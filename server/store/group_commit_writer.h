@@ -50,6 +50,12 @@ class GroupCommitWriter {
   struct Options {
     // Most writes in one transaction; more wait for the next batch.
     size_t max_batch = 512;
+    // Most writes waiting for the writer; past it Submit refuses at once. Under load beyond
+    // what the disk takes, an unbounded queue grows by the arrival rate (each write holding
+    // its caller's call open: about a gigabyte within two minutes, measured by the soak) and
+    // every caller times out; bounded, the writer keeps committing at its pace and the
+    // excess hears UNAVAILABLE, retryable, at once.
+    size_t max_pending = 20000;
     // Once a commit leaves at least this many frames (pages) in the WAL, the writer
     // checkpoints after that batch's callers have heard back: PASSIVE, it copies into the
     // database file what no reader still needs and syncs it, so that the next transaction
@@ -69,7 +75,9 @@ class GroupCommitWriter {
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
-  // Queues a write; never blocks on the database. If the commit of its batch fails (disk
+  // Queues a write; never blocks on the database. With options.max_pending writes already
+  // waiting, `done` gets kUnavailable at once and nothing is stored. If the commit of its
+  // batch fails (disk
   // full, I/O error, a read-only filesystem, busy past the timeout), `done` gets kUnavailable
   // and nothing of the batch is stored; the writer logs the first failure of a run, with the
   // system's reason, and carries on with the next batch, so it recovers by itself once the

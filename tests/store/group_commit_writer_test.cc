@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "SQLiteCpp/Statement.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/store/connection.h"
@@ -210,6 +211,41 @@ TEST_F(GroupCommitWriterTest, DestructorCommitsLazyWritesToo) {
   writer_.reset();
   EXPECT_TRUE(committed);
   EXPECT_EQ(Count(), 1);
+}
+
+TEST(GroupCommitWriterQueueTest, WritesPastMaxPendingAreRefusedAtOnceAndTheRestCommit) {
+  TempDir dir;
+  std::unique_ptr<SQLite::Database> db = NewDatabase(dir.File("intake.db"));
+  ASSERT_NE(db, nullptr);
+  GroupCommitWriter::Options options;
+  options.max_pending = 3;
+  GroupCommitWriter writer(std::move(db), std::move(options));
+  absl::Notification hold;
+  absl::Notification holding;
+  writer.Submit(
+      [&](SQLite::Database&) {
+        holding.Notify();
+        hold.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](const absl::Status&) {});
+  holding.WaitForNotification();  // The writer is busy; what follows waits.
+  std::atomic<int> ok{0};
+  absl::BlockingCounter queued_done(3);
+  for (int i = 0; i < 3; ++i) {
+    writer.Submit(Insert(std::to_string(i)), [&](const absl::Status& s) {
+      ok += s.ok();
+      queued_done.DecrementCount();
+    });
+  }
+  absl::Status refused;
+  writer.Submit(Insert("one too many"), [&](const absl::Status& s) { refused = s; });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << "refused before the writer frees";
+  hold.Notify();
+  queued_done.Wait();
+  EXPECT_EQ(ok.load(), 3) << "the writes it queued all commit";
+  const absl::Status later = writer.Run(Insert("later"));
+  EXPECT_TRUE(later.ok()) << "room again once the queue drains: " << later;
 }
 
 TEST_F(GroupCommitWriterTest, ADatabaseFileDeletedUnderTheWriterRefusesEveryWriteAndIsRescued) {
