@@ -10,7 +10,7 @@ SOURCES = git ls-files --cached --others --exclude-standard -- '*.cc' '*.h'
 FUZZ_SOURCES = git ls-files --cached --others --exclude-standard -- 'tests/fuzz/*.cc'
 DATA_DIR ?= ./var
 
-.PHONY: all deps configure build run install image test-image bench bench-backup bench-web test test-default test-asan fuzz lint-proto \
+.PHONY: all deps configure build run install image test-image bench bench-backup bench-web soak test test-default test-asan fuzz lint-proto \
 	check-format check-web check-examples tidy format clean web-deps web-generate screenshots
 
 all: build
@@ -72,6 +72,14 @@ bench-backup: build
 bench-web: build
 	INTAKED=build/bin/intaked INTAKE_WEB=build/bin/intake-web \
 	  node build/default/client/web/bench/gateway_bench.mjs $(BENCH_ARGS)
+
+# The soak (not in make test): 30 minutes of mixed load at half capacity on a spawned intaked
+# (submissions, streams that reconnect, acks, contact attempts); intaked's memory, fds, WAL and
+# submit p99 sampled each minute into build/soak/soak.csv and plotted to build/soak/soak.png;
+# prints a JSON verdict (flat or not). More flags: make soak SOAK_ARGS='--duration=2h'.
+soak: build
+	@./deploy/install-deps.sh --soak
+	./build/bin/intake-soak --out_dir=build/soak $(SOAK_ARGS)
 
 # Everything CI checks: unit, store and end-to-end tests, buf lint, formatting, clang-tidy,
 # then the whole suite again built by clang under ASan + UBSan, with each libFuzzer target

@@ -7,6 +7,7 @@
 #   install-deps.sh --build-only  only what compiling intaked and intakectl needs (the
 #                                 container image's build stage, deploy/Containerfile)
 #   install-deps.sh --image       what `make image` and `make test-image` need besides
+#   install-deps.sh --soak        only what `make soak` adds (gnuplot, for its plot)
 set -euo pipefail
 
 tools_dir="${INTAKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/intake-tools}"
@@ -15,7 +16,8 @@ case "${1:-}" in
   "") ;;
   --build-only) mode=build ;;
   --image) mode=image ;;
-  *) echo "usage: $0 [--build-only | --image]" >&2; exit 2 ;;
+  --soak) mode=soak ;;
+  *) echo "usage: $0 [--build-only | --image | --soak]" >&2; exit 2 ;;
 esac
 
 # What compiling intaked and intakectl needs: a library the server links goes here.
@@ -78,6 +80,10 @@ case "$mode" in
     ;;
   image)
     debian_packages=("${image_packages[@]}")
+    npm_packages=()
+    ;;
+  soak)
+    debian_packages=(gnuplot-nox)
     npm_packages=()
     ;;
 esac

@@ -51,6 +51,8 @@ class SpawnedIntaked {
   const std::string& admin_token_path() const { return admin_token_path_; }
   // The data directory intaked keeps its database in. Gone after Stop().
   const std::string& data_dir() const { return data_dir_; }
+  // The process id while it runs (for reading /proc); -1 after Stop().
+  pid_t pid() const { return pid_; }
 
  private:
   SpawnedIntaked() = default;

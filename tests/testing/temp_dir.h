@@ -13,8 +13,10 @@ namespace intake::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "intake-test-XXXXXX");
+  TempDir() : TempDir(std::filesystem::temp_directory_path().string()) {}
+  // Under `base` instead, e.g. /dev/shm for a data directory whose fsyncs must cost nothing.
+  explicit TempDir(const std::string& base) {
+    std::string pattern = (std::filesystem::path(base) / "intake-test-XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
     path_ = pattern;
   }
