@@ -110,6 +110,7 @@ TEST(ClientFaultTest, TenThousandStreamsNeverReadLeaveTheServerServingOthers) {
        bench::OpenChannels(server.process->listen_address(), kConnections, {})) {
     stubs.push_back(v1::ProviderService::NewStub(channel));
   }
+  const bench::BenchProvider neighbour = AddProvider(*server.process, "neighbour");
   const int64_t heap_before = AnonymousKib(server.process->pid());
   std::vector<std::unique_ptr<UnreadStream>> hoarded;
   hoarded.reserve(kStreams);
@@ -123,7 +124,6 @@ TEST(ClientFaultTest, TenThousandStreamsNeverReadLeaveTheServerServingOthers) {
     ASSERT_TRUE(SubmitOne(other, "hoardedstreams00", n, server.provider.listing_id).ok());
   }
   // Meanwhile another provider's leads are taken and its dashboard gets every one.
-  const bench::BenchProvider neighbour = AddProvider(*server.process, "neighbour");
   for (int n = 0; n < 50; ++n) {
     ASSERT_TRUE(SubmitOne(other, "neighbourleads00", n, neighbour.listing_id).ok());
   }
