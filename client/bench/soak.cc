@@ -346,7 +346,8 @@ int RunSoak(const SoakOptions& options) {
   std::error_code error;
   std::filesystem::create_directories(options.out_dir, error);
   absl::StatusOr<std::unique_ptr<SpawnedIntaked>> server =
-      SpawnedIntaked::Start(options.intaked, {}, absl::Seconds(30));
+      // Every submission comes from this one client: no per-client limit.
+      SpawnedIntaked::Start(options.intaked, {"--client_rate=0"}, absl::Seconds(30));
   if (!server.ok()) {
     std::cerr << "intake-soak: " << server.status().message() << "\n";
     return 2;
