@@ -181,6 +181,14 @@ constexpr Migration kMigrations[] = {
       CREATE INDEX leads_unacknowledged ON leads (provider_id, create_time_us, state)
         WHERE state = 1;
     )sql"},
+    {10, R"sql(
+      -- Payload hashes were BLAKE2b without a key before this version (PiiCipher never derived
+      -- its payload subkey), so anyone could confirm a guessed submission against them. They
+      -- cannot be re-keyed without the payloads, so they go: a request_id recorded before
+      -- this version replays its first outcome whatever the retry carries
+      -- (Store::ApplySubmission treats an empty hash so).
+      UPDATE submissions SET payload_sha256 = X'';
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

@@ -112,6 +112,9 @@ absl::StatusOr<std::unique_ptr<PiiCipher>> PiiCipher::FromKeyHex(absl::string_vi
   crypto_kdf_derive_from_key(Bytes(cipher->box_key_), cipher->box_key_.size(), 1, kKdfContext, key);
   crypto_kdf_derive_from_key(Bytes(cipher->hash_key_), cipher->hash_key_.size(), 2, kKdfContext,
                              key);
+  cipher->payload_key_.resize(crypto_generichash_KEYBYTES);
+  crypto_kdf_derive_from_key(Bytes(cipher->payload_key_), cipher->payload_key_.size(), 3,
+                             kKdfContext, key);
   unsigned char id[crypto_kdf_BYTES_MIN];
   crypto_kdf_derive_from_key(id, sizeof id, 4, kKdfContext, key);
   cipher->key_id_.resize(2 * 8 + 1);

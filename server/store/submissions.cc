@@ -209,7 +209,9 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     seen.bind(1, s.request_id);
     if (seen.executeStep()) {
       const SQLite::Column hash = seen.getColumn(1);
-      if (std::string(static_cast<const char*>(hash.getBlob()), hash.getBytes()) != payload_hash) {
+      const std::string stored(static_cast<const char*>(hash.getBlob()), hash.getBytes());
+      // No hash to compare with (recorded before payload hashes were keyed): replay.
+      if (!stored.empty() && stored != payload_hash) {
         return absl::InvalidArgumentError("request_id was already used for another submission");
       }
       SubmitResult replayed{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,

@@ -138,5 +138,26 @@ TEST_F(MigrationsTest, LastAssignedIsRebuiltFromTheEventLog) {
       << plan.getColumn(3).getString();
 }
 
+// Payload hashes made without a key (before PiiCipher derived its payload subkey) would let
+// anyone confirm a guessed submission; the step that knows so drops them.
+TEST_F(MigrationsTest, UnkeyedPayloadHashesAreDropped) {
+  const absl::Span<const Migration> all = SchemaMigrations();
+  size_t step = 0;
+  while (step < all.size() &&
+         std::string(all[step].sql).find("SET payload_sha256 = X''") == std::string::npos) {
+    ++step;
+  }
+  ASSERT_LT(step, all.size());
+  auto db = Open();
+  ASSERT_TRUE(Migrate(*db, all.first(step)).ok());
+  db->exec(
+      "INSERT INTO submissions (submission_id, request_id, payload_sha256, outcome, lead_id, "
+      "create_time_us) VALUES ('s1', 'r1', X'0102', 1, 'l1', 5), ('s2', NULL, X'03', 3, NULL, 6)");
+  ASSERT_TRUE(Migrate(*db, all).ok());
+  EXPECT_EQ(
+      db->execAndGet("SELECT count(*) FROM submissions WHERE length(payload_sha256) = 0").getInt(),
+      2);
+}
+
 }  // namespace
 }  // namespace intake::store

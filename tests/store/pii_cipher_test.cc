@@ -1,5 +1,7 @@
 #include "server/store/pii_cipher.h"
 
+#include <sodium.h>
+
 #include <string>
 #include <vector>
 
@@ -33,6 +35,20 @@ TEST(PiiCipherTest, PhoneHashIsStablePerKeyAndKeyed) {
   EXPECT_NE(a->PhoneHash("+12127365000"), a->PhoneHash("+12127365001"));
   EXPECT_NE(a->PhoneHash("+12127365000"), NewCipher()->PhoneHash("+12127365000"));
   EXPECT_EQ(a->PhoneHash("x").size(), 32u);
+}
+
+TEST(PiiCipherTest, PayloadHashIsStablePerKeyAndKeyed) {
+  const std::string key = PiiCipher::NewKeyHex();
+  auto a = *PiiCipher::FromKeyHex(key);
+  EXPECT_EQ(a->PayloadHash("payload"), (*PiiCipher::FromKeyHex(key))->PayloadHash("payload"));
+  EXPECT_NE(a->PayloadHash("payload"), a->PayloadHash("payloae"));
+  EXPECT_NE(a->PayloadHash("payload"), NewCipher()->PayloadHash("payload"));
+  EXPECT_NE(a->PayloadHash("+12127365000"), a->PhoneHash("+12127365000")) << "a key of its own";
+  std::string unkeyed(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(unkeyed.data()), unkeyed.size(),
+                     reinterpret_cast<const unsigned char*>("payload"), 7, nullptr, 0);
+  EXPECT_NE(a->PayloadHash("payload"), unkeyed);
+  EXPECT_EQ(a->PayloadHash("payload").size(), 32u);
 }
 
 TEST(PiiCipherTest, KeyIdNamesTheKeyWithoutRevealingIt) {
