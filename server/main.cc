@@ -32,6 +32,8 @@
 #include "server/domain/us_phone.h"
 #include "server/store/data_dir.h"
 #include "server/store/pii_cipher.h"
+#include "server/store/postgres/connection.h"
+#include "server/store/postgres/postgres_store.h"
 #include "server/store/store.h"
 #include "server/stream/subscriber_hub.h"
 
@@ -50,6 +52,12 @@ ABSL_FLAG(std::string, data_dir, "./var",
           "the data key (data.key) that seals callers' data: back the key up apart from the "
           "database, which is useless without it. Created with mode 0700 if missing. "
           "Env: INTAKE_DATA_DIR.");
+ABSL_FLAG(std::string, database, "",
+          "PostgreSQL database for a fleet of intaked replicas, as a libpq URI "
+          "(postgresql://user@host/dbname?sslmode=verify-full); the password comes from "
+          "PGPASSFILE or PGPASSWORD, never from this flag. Empty: SQLite in --data_dir. With "
+          "a database, --data_dir only holds the secrets (admin.token, data.key), shared by "
+          "every replica and never written: they must exist. Env: INTAKE_DATABASE.");
 ABSL_FLAG(std::string, admin_token_file, "",
           "File holding the admin token. Empty: <data_dir>/admin.token, made (mode 0600) on "
           "first start if missing. When set (e.g. to a mounted Kubernetes Secret or a systemd "
@@ -243,12 +251,22 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return fail(s);
+  const std::string database = absl::GetFlag(FLAGS_database);
+  if (!database.empty() && intake::store::postgres::ConninfoHasPassword(database)) {
+    return fail(absl::InvalidArgumentError(
+        "--database must not hold a password (the command line and environment of a process "
+        "are visible to others): put it in a PGPASSFILE"));
+  }
+  // With PostgreSQL the data directory is a read-only copy of the fleet's secrets.
+  if (database.empty()) {
+    if (absl::Status s = intake::store::PrepareDataDir(data_dir); !s.ok()) return fail(s);
+  }
   // Secrets named by a flag are mounted ones, never made here; the defaults in the data
   // directory are made on first start. A new data key only goes with a new database: one made
   // for an existing (say, restored) database could never open the callers' data in it.
   const std::string db_path = data_dir + "/intake.db";
   std::string admin_token_path = absl::GetFlag(FLAGS_admin_token_file);
+  if (admin_token_path.empty() && !database.empty()) admin_token_path = data_dir + "/admin.token";
   absl::StatusOr<std::string> admin_token =
       admin_token_path.empty()
           ? intake::store::ReadOrCreateSecretFile(admin_token_path = data_dir + "/admin.token",
@@ -256,7 +274,7 @@ int main(int argc, char** argv) {
           : intake::store::ReadSecretFile(admin_token_path);
   if (!admin_token.ok()) return fail(admin_token.status());
   std::string key_path = absl::GetFlag(FLAGS_data_key_file);
-  const bool make_key = key_path.empty() && !std::filesystem::exists(db_path);
+  const bool make_key = key_path.empty() && database.empty() && !std::filesystem::exists(db_path);
   if (key_path.empty()) key_path = data_dir + "/data.key";
   absl::StatusOr<std::string> data_key =
       make_key
@@ -267,6 +285,12 @@ int main(int argc, char** argv) {
         key_path, " is missing, but ", db_path,
         " exists: put back the data.key that belongs to this database (a new key could not "
         "read the callers' data in it)")));
+  }
+  if (absl::IsNotFound(data_key.status()) && !database.empty()) {
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        key_path,
+        " is missing: with --database every replica reads the one data key of the "
+        "fleet (64 hex digits, e.g. from `openssl rand -hex 32`) and never makes one")));
   }
   if (!data_key.ok()) return fail(data_key.status());
   absl::StatusOr<std::unique_ptr<intake::store::PiiCipher>> cipher =
@@ -287,25 +311,60 @@ int main(int argc, char** argv) {
   if (!metrics_listen.empty()) metrics = std::make_unique<intake::api::Metrics>(*registry);
 
   intake::stream::SubscriberHub hub;
-  intake::store::StoreOptions store_options;
-  store_options.writer_observer = metrics.get();
-  store_options.cipher = cipher->get();
-  store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
-  store_options.on_events_committed = [&hub](uint64_t head,
-                                             const std::vector<std::string>& providers) {
-    hub.Notify(head, providers);
-  };
-  absl::StatusOr<std::unique_ptr<intake::store::Store>> store =
-      intake::store::Store::Open(db_path, store_options);
-  if (!store.ok()) return fail(store.status());
-  hub.Notify((*store)->head_sequence(), {});
-  absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens =
-      (*store)->ActiveProviderTokens();
+  // Token changes made through any replica (PostgreSQL): told to these while they exist.
+  absl::Mutex token_mu;
+  intake::api::Authenticator* token_auth = nullptr;  // Both guarded by token_mu.
+  intake::api::IntakeServer* token_server = nullptr;
+  std::unique_ptr<intake::store::Storage> store;
+  if (database.empty()) {
+    intake::store::StoreOptions store_options;
+    store_options.writer_observer = metrics.get();
+    store_options.cipher = cipher->get();
+    store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+    store_options.on_events_committed = [&hub](uint64_t head,
+                                               const std::vector<std::string>& providers) {
+      hub.Notify(head, providers);
+    };
+    absl::StatusOr<std::unique_ptr<intake::store::Store>> sqlite =
+        intake::store::Store::Open(db_path, store_options);
+    if (!sqlite.ok()) return fail(sqlite.status());
+    store = *std::move(sqlite);
+  } else {
+    intake::store::postgres::PostgresStoreOptions store_options;
+    store_options.conninfo = database;
+    store_options.cipher = cipher->get();
+    store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+    store_options.on_events_committed = [&hub](uint64_t head,
+                                               const std::vector<std::string>& providers) {
+      hub.Notify(head, providers);
+    };
+    store_options.on_token_change = [&](intake::store::postgres::TokenChange change,
+                                        const intake::store::ProviderToken& token) {
+      absl::MutexLock lock(&token_mu);
+      if (token_auth == nullptr) return;  // Not serving yet: the start-up read covers it.
+      if (change == intake::store::postgres::TokenChange::kIssued) {
+        token_auth->AddProviderToken(token);
+        return;
+      }
+      token_auth->RemoveProviderToken(token);
+      if (token_server != nullptr) token_server->EndStreamsOfToken(token.token_sha256);
+    };
+    absl::StatusOr<std::unique_ptr<intake::store::postgres::PostgresStore>> postgres =
+        intake::store::postgres::PostgresStore::Open(std::move(store_options));
+    if (!postgres.ok()) return fail(postgres.status());
+    store = *std::move(postgres);
+  }
+  hub.Notify(store->head_sequence(), {});
+  absl::StatusOr<std::vector<intake::store::ProviderToken>> tokens = store->ActiveProviderTokens();
   if (!tokens.ok()) return fail(tokens.status());
   absl::StatusOr<std::unique_ptr<intake::api::Authenticator>> auth =
       intake::api::Authenticator::Create({admin_token_path, absl::GetFlag(FLAGS_intake_keys_file)},
                                          *tokens);
   if (!auth.ok()) return fail(auth.status());
+  {
+    absl::MutexLock lock(&token_mu);
+    token_auth = auth->get();
+  }
 
   const intake::UsPhoneNormalizer phones;
   intake::api::ServerOptions options;
@@ -328,13 +387,17 @@ int main(int argc, char** argv) {
   options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
-      intake::api::IntakeServer::Start(options, {store->get(), auth->get(), &phones, &hub,
+      intake::api::IntakeServer::Start(options, {store.get(), auth->get(), &phones, &hub,
                                                  &intake::SystemClock::Get(), metrics.get(), &log});
   if (!server.ok()) return fail(server.status());
+  {
+    absl::MutexLock lock(&token_mu);
+    token_server = server->get();
+  }
   std::unique_ptr<intake::api::MetricsEndpoint> metrics_endpoint;
   if (metrics != nullptr) {
     auto state = std::make_shared<intake::api::StateCollector>(
-        store->get(), [s = server->get()] { return s->open_streams(); },
+        store.get(), [s = server->get()] { return s->open_streams(); },
         &intake::SystemClock::Get());
     absl::StatusOr<std::unique_ptr<intake::api::MetricsEndpoint>> endpoint =
         intake::api::MetricsEndpoint::Start(metrics_listen, {registry, state});
@@ -358,9 +421,9 @@ int main(int argc, char** argv) {
             {{"listen", (*server)->listen_address()},
              {"admin_listen", (*server)->admin_address()},
              {"metrics_listen", metrics_endpoint != nullptr ? metrics_endpoint->address() : "-"},
-             {"database", (*store)->path()},
-             {"instance", (*store)->instance_id()},
-             {"schema_version", (*store)->schema_version()}});
+             {"database", store->location()},
+             {"instance", store->instance_id()},
+             {"schema_version", store->schema_version()}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
@@ -373,6 +436,11 @@ int main(int argc, char** argv) {
     std::_Exit(1);
   }).detach();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  {
+    absl::MutexLock lock(&token_mu);
+    token_server = nullptr;
+    token_auth = nullptr;
+  }
   grpc_log = nullptr;
   log.Write("stopped", {});
   return 0;

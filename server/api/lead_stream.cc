@@ -103,10 +103,6 @@ LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string p
     ++outstanding_;  // Released by Act.
     if (!registered.ok()) {
       FinishLocked(std::move(registered), actions);
-    } else if (after > context_.hub->head()) {
-      FinishLocked(
-          grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "after_sequence is beyond the newest event"),
-          actions);
     } else if (!finish_) {  // A drain may have ended it between Add and here.
       ArmHeartbeat();
       Advance(actions);
@@ -170,6 +166,7 @@ bool LeadStream<Response>::TakeRecent() {
   std::optional<store::RecentRead> read = context_.store->ReadRecentEvents(
       cursor_, provider_id_, context_.page_size, context_.hub->head());
   if (!read) return false;
+  cursor_checked_ = true;  // Memory held it: it is not beyond the newest event.
   for (const store::EventWithLead& item : read->events) Fill(item, &pending_.emplace_back());
   cursor_ = std::max(cursor_, read->through);
   more_to_read_ = static_cast<int>(read->events.size()) == context_.page_size;
@@ -186,20 +183,32 @@ void LeadStream<Response>::StartRead() {
 template <typename Response>
 void LeadStream<Response>::ReadPage() {
   uint64_t cursor;
+  bool check_cursor;
   {
     absl::MutexLock lock(&mu_);
     cursor = cursor_;
+    check_cursor = !std::exchange(cursor_checked_, true);
   }
   // Every event up to `head` is committed, so a read that comes back short has seen them all.
   const uint64_t head = context_.hub->head();
+  // A cursor beyond the head this process knows may come from another replica on the same
+  // database whose commit has not been notified here yet: the database has the last word.
+  absl::StatusOr<uint64_t> newest = head;
+  if (check_cursor && cursor > head) newest = context_.store->CommittedHeadSequence();
   absl::StatusOr<std::vector<store::EventWithLead>> events =
-      context_.store->ReadEvents(cursor, provider_id_, context_.page_size);
+      newest.ok() && cursor <= *newest
+          ? context_.store->ReadEvents(cursor, provider_id_, context_.page_size)
+          : absl::StatusOr<std::vector<store::EventWithLead>>(std::vector<store::EventWithLead>());
   Actions actions;
   {
     absl::MutexLock lock(&mu_);  // The read's count now guards Act.
     reading_ = false;
     if (!done_ && !finish_) {
-      if (!events.ok()) {
+      if (newest.ok() && cursor > *newest) {
+        FinishLocked(grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                                  "after_sequence is beyond the newest event"),
+                     actions);
+      } else if (!newest.ok() || !events.ok()) {
         FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                   "reading events failed; reconnect with your last sequence"),
                      actions);

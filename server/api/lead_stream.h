@@ -132,6 +132,8 @@ class LeadStream final : public grpc::ServerWriteReactor<Response>, public Endab
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool more_to_read_ ABSL_GUARDED_BY(mu_) = true;
+  // Whether the first read has checked that the cursor is not beyond the newest event.
+  bool cursor_checked_ ABSL_GUARDED_BY(mu_) = false;
   stream::SubscriberHub::WaitId wait_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);  // Decided; sent after writes.
   bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;

@@ -93,6 +93,9 @@ class IntakeServer {
   const std::string& admin_address() const { return admin_address_; }
   // Lead streams open now. Thread-safe.
   size_t open_streams() const { return streams_.size(); }
+  // Ends the lead streams of the provider token with this SHA-256 (revoked through another
+  // replica). Thread-safe.
+  void EndStreamsOfToken(const std::string& token_sha256) { streams_.Revoke(token_sha256); }
 
   // Drains: health turns NOT_SERVING on both listeners, lead streams end with UNAVAILABLE
   // (clients resume elsewhere from their cursor), new calls are refused, calls in flight get

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
@@ -19,6 +21,10 @@ namespace intake::store::rows {
 // Times are stored as microseconds since the Unix epoch.
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t us);
+
+// A provider's opening hours as stored: comma-separated "weekday:open-close" minute spans.
+std::string EncodeHours(const std::vector<OpeningPeriod>& hours);
+std::vector<OpeningPeriod> DecodeHours(absl::string_view text);
 
 inline constexpr char kProviderColumns[] =
     "provider_id, display_name, state, regions, daily_cap, time_zone, hours, create_time_us, "

@@ -233,8 +233,12 @@ class Storage {
   // What the database holds now, for metrics.
   virtual absl::StatusOr<StoreGauges> Gauges() = 0;
 
-  // The sequence of the newest committed event this process knows of (0 for none).
+  // The sequence of the newest committed event this process knows of (0 for none). Never
+  // blocks. With several replicas on one database it may trail a commit made through another
+  // replica by a moment (until the notification arrives); CommittedHeadSequence does not.
   virtual uint64_t head_sequence() const = 0;
+  // The sequence of the newest committed event, as the database says now (blocks).
+  virtual absl::StatusOr<uint64_t> CommittedHeadSequence() = 0;
 
   // A consistent copy of the whole database while serving (see the backend). Returns
   // kUnavailable while another backup runs, kCancelled if options.cancelled said so.

@@ -193,6 +193,8 @@ class Store : public Storage {
 
   // The sequence of the newest committed event (0 for none).
   uint64_t head_sequence() const override { return head_sequence_.load(); }
+  // The head above: this store learns of each commit before its callers hear back.
+  absl::StatusOr<uint64_t> CommittedHeadSequence() override { return head_sequence(); }
 
   // Makes a consistent copy of the whole database while the store goes on serving, with
   // SQLite's online backup API, and returns it ready to be read. The copy reads one snapshot,

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -181,6 +182,24 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
 Connection::~Connection() { PQfinish(conn_); }
 
 bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+bool ConninfoHasPassword(const std::string& conninfo) {
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+  if (options == nullptr) return false;
+  bool has = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
+      has = true;
+    }
+  }
+  PQconninfoFree(options);
+  return has;
+}
+
+std::string Connection::Describe() const {
+  return absl::StrCat("PostgreSQL database ", PQdb(conn_), " on ", PQhost(conn_), ":",
+                      PQport(conn_));
+}
 
 int Connection::backend_pid() const { return PQbackendPID(conn_); }
 

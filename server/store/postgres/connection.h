@@ -113,6 +113,10 @@ struct Notification {
 // input syntax for type bigint: ...", "Key (request_id)=(...)"), and values may be personal.
 absl::Status PgError(absl::string_view what, const PGresult* result, const PGconn* conn);
 
+// True if the libpq URI or key=value string `conninfo` carries a password (which belongs in
+// a PGPASSFILE, not on a command line). A malformed one is reported by Connection::Open.
+bool ConninfoHasPassword(const std::string& conninfo);
+
 // A connection to one database. Thread-compatible: one thread uses it at a time.
 class Connection {
  public:
@@ -153,6 +157,8 @@ class Connection {
 
   // False once the connection is lost; it never comes back (open a new one).
   bool ok() const;
+  // "database D on H:P" (H a socket directory or a host), for logs: never a password.
+  std::string Describe() const;
   // The server process serving this connection (pg_backend_pid()).
   int backend_pid() const;
   // The socket, to wait for notifications with poll().

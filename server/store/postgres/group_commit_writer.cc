@@ -78,6 +78,7 @@ absl::StatusOr<std::vector<Result>> WriteTxn::ExecAll(std::vector<Query> queries
 
 void WriteTxn::Restart() {
   events_.clear();
+  counters_.clear();
   if (!in_savepoint_) return;
   prelude_.push_back(Query{"ROLLBACK TO w", {}});
   aborted_ = false;
@@ -184,6 +185,7 @@ absl::Status GroupCommitWriter::ApplyAndCommit(std::deque<Write>& batch,
                             {absl::StrCat("{", absl::StrJoin(keys, ","), "}")}});
   }
   std::vector<LeadEvent> events;
+  std::map<std::string, int64_t> counters;  // In name order: the order their rows are locked.
   absl::Status failure;
   for (size_t i = 0; i < batch.size() && failure.ok(); ++i) {
     WriteTxn txn(*conn_, prelude, events);
@@ -199,10 +201,16 @@ absl::Status GroupCommitWriter::ApplyAndCommit(std::deque<Write>& batch,
     if (status.ok()) {
       events.insert(events.end(), std::make_move_iterator(txn.events_.begin()),
                     std::make_move_iterator(txn.events_.end()));
+      for (const auto& [name, delta] : txn.counters_) counters[name] += delta;
     }
     results[i] = std::move(status);
   }
   if (failure.ok()) {
+    for (const auto& [name, delta] : counters) {
+      if (delta == 0) continue;
+      prelude.push_back(
+          Query{"UPDATE counters SET value = value + $1 WHERE name = $2", {delta, name}});
+    }
     if (!events.empty()) prelude.push_back(AppendEventsQuery(events));
     prelude.push_back(Query{"COMMIT", {}});
     absl::StatusOr<std::vector<Result>> committed = conn_->ExecAll(prelude);

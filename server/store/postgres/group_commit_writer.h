@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,6 +64,13 @@ class WriteTxn {
   // reads the log must add these to what it reads).
   absl::Span<const LeadEvent> batch_events() const { return batch_events_; }
 
+  // Adds `delta` to the counter `name` (a row of the counters table) when the batch commits;
+  // dropped if this write fails. Counters are written with the batch's events, just before
+  // them: every write of every replica bumps the same few rows, and a row lock taken in the
+  // middle of a batch would break the lock order (locks.h) against a later write's routing
+  // lock.
+  void AddToCounter(const std::string& name, int64_t delta) { counters_[name] += delta; }
+
  private:
   friend class GroupCommitWriter;
   WriteTxn(Connection& conn, std::vector<Query>& prelude,
@@ -74,10 +82,11 @@ class WriteTxn {
   // previous write's release, this write's savepoint.
   std::vector<Query>& prelude_;
   const std::vector<LeadEvent>& batch_events_;
-  std::vector<LeadEvent> events_;  // This write's.
-  bool in_savepoint_ = false;      // SAVEPOINT w has been sent.
-  bool aborted_ = false;           // A statement failed and no Restart followed.
-  absl::Status batch_failure_;     // Set once the batch cannot commit.
+  std::vector<LeadEvent> events_;            // This write's.
+  std::map<std::string, int64_t> counters_;  // This write's.
+  bool in_savepoint_ = false;                // SAVEPOINT w has been sent.
+  bool aborted_ = false;                     // A statement failed and no Restart followed.
+  absl::Status batch_failure_;               // Set once the batch cannot commit.
 };
 
 class GroupCommitWriter {

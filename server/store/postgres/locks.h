@@ -6,6 +6,8 @@
 //   2. Dedup keys (DedupLockKey), all of a batch at its start, in ascending key order.
 //   3. kRouting, by a write that routes a lead by rotation.
 //   4. Row locks taken by the writes' statements.
+//   4b. The counters rows the batch's writes add to, in name order, at the batch's end
+//      (WriteTxn::AddToCounter).
 //   5. The event log's head row (event_log.h), by the batch's last statement before COMMIT.
 // The head row comes last because it serialises the commits of every replica: it is held
 // only for that statement and the COMMIT's WAL flush. A lock taken out of this order (a row

@@ -149,6 +149,22 @@ constexpr Migration kMigrations[] = {
       );
       CREATE INDEX contact_attempts_by_lead ON contact_attempts (lead_id, attempt_time_us);
     )sql"},
+    {2, R"sql(
+      -- SQLite's migrations 6 to 9, for the PostgresStore.
+      -- Refused submissions, counted as durably as the rest.
+      INSERT INTO counters (name, value) VALUES ('invalid_submissions', 0), ('rate_limited', 0);
+      -- The id (PiiCipher::key_id, never the key) of the data key the sealed data is sealed
+      -- with: a replica started with another key is refused instead of failing on every lead.
+      ALTER TABLE instance ADD COLUMN data_key_id text;
+      -- Every assignment is an ASSIGNED event addressed to its provider; the daily cap counts
+      -- them by this index.
+      CREATE INDEX lead_events_assigned ON lead_events (provider_id, event_time_us)
+        WHERE type = 1;
+      -- The leads still waiting for someone (UNASSIGNED 2, NEW 1), for metrics.
+      CREATE INDEX leads_unassigned ON leads (state) WHERE state = 2;
+      CREATE INDEX leads_unacknowledged ON leads (provider_id, create_time_us)
+        WHERE state = 1;
+    )sql"},
 };
 
 // The version inside the open transaction; 0 without a schema_version table.

@@ -51,7 +51,7 @@ TEST_F(MigrationsTest, AFreshDatabaseGetsTheWholeSchema) {
   EXPECT_EQ(instance->Text(0, 0).size(), 32u);
   EXPECT_GT(instance->Int64(0, 1), int64_t{1'600'000'000} * 1'000'000);
   EXPECT_EQ(QueryInt(*conn, "SELECT last_sequence FROM lead_event_head"), 0);
-  EXPECT_EQ(QueryInt(*conn, "SELECT count(*) FROM counters WHERE value = 0"), 4);
+  EXPECT_EQ(QueryInt(*conn, "SELECT count(*) FROM counters WHERE value = 0"), 6);
   EXPECT_EQ(QueryInt(*conn,
                      "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
                      "'Lock' AND datname = current_database()"),

@@ -1,0 +1,877 @@
+#include "server/store/postgres/postgres_store.h"
+
+#include <limits>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "server/domain/routing.h"
+#include "server/domain/status_macros.h"
+#include "server/store/postgres/event_log.h"
+#include "server/store/postgres/locks.h"
+#include "server/store/postgres/migrations.h"
+#include "server/store/rows.h"
+#include "server/store/submission_fields.h"
+
+namespace intake::store::postgres {
+namespace {
+
+using rows::FromMicros;
+using rows::ToMicros;
+
+constexpr char kProviderColumns[] =
+    "provider_id, display_name, state, regions, daily_cap, time_zone, hours, create_time_us, "
+    "update_time_us";
+constexpr char kListingColumns[] = "listing_id, provider_id, display_name, region, create_time_us";
+constexpr char kTokenColumns[] = "token_id, provider_id, token_sha256, create_time_us";
+// The lead columns ReadLead reads, in its order (as the SQLite store's).
+#define INTAKE_LEAD_COLUMNS(p)                                                                   \
+  p "lead_id, " p "state, " p "target, " p "provider_id, " p "routing_reason, " p                \
+    "routing_detail, " p "region, " p "sealed, " p "form_id, " p "page_url, " p "utm_source, " p \
+    "utm_medium, " p "utm_campaign, " p "create_time_us, " p "last_submit_time_us, " p           \
+    "submission_count, " p "acknowledge_time_us, " p "first_contact_time_us, " p "last_outcome"
+constexpr char kLeadColumns[] = INTAKE_LEAD_COLUMNS("");
+constexpr char kJoinedLeadColumns[] = INTAKE_LEAD_COLUMNS("l.");
+#undef INTAKE_LEAD_COLUMNS
+
+absl::Status ProviderNotFound() { return absl::NotFoundError("provider not found"); }
+absl::Status LeadNotFound() { return absl::NotFoundError("lead not found"); }
+
+std::optional<absl::Time> OptionalTime(const Result& rows, int row, int column) {
+  if (rows.IsNull(row, column)) return std::nullopt;
+  return FromMicros(rows.Int64(row, column));
+}
+
+Provider ReadProvider(const Result& rows, int row) {
+  Provider p;
+  p.provider_id = std::string(rows.Text(row, 0));
+  p.display_name = std::string(rows.Text(row, 1));
+  p.state = rows.Int64(row, 2) == 2 ? ProviderState::kPaused : ProviderState::kActive;
+  p.regions = absl::StrSplit(rows.Text(row, 3), ',', absl::SkipEmpty());
+  p.daily_cap = static_cast<uint32_t>(rows.Int64(row, 4));
+  p.time_zone = std::string(rows.Text(row, 5));
+  p.hours = rows::DecodeHours(rows.Text(row, 6));
+  p.create_time = FromMicros(rows.Int64(row, 7));
+  p.update_time = FromMicros(rows.Int64(row, 8));
+  return p;
+}
+
+// The parameters of `p` in kProviderColumns order.
+std::vector<Param> ProviderParams(const Provider& p) {
+  return {p.provider_id,
+          p.display_name,
+          p.state == ProviderState::kPaused ? 2 : 1,
+          absl::StrJoin(p.regions, ","),
+          static_cast<int64_t>(p.daily_cap),
+          p.time_zone,
+          rows::EncodeHours(p.hours),
+          ToMicros(p.create_time),
+          ToMicros(p.update_time)};
+}
+
+Listing ReadListing(const Result& rows, int row) {
+  return Listing{std::string(rows.Text(row, 0)), std::string(rows.Text(row, 1)),
+                 std::string(rows.Text(row, 2)), std::string(rows.Text(row, 3)),
+                 FromMicros(rows.Int64(row, 4))};
+}
+
+ProviderToken ReadToken(const Result& rows, int row) {
+  return ProviderToken{std::string(rows.Text(row, 0)), std::string(rows.Text(row, 1)),
+                       rows.Bytes(row, 2), FromMicros(rows.Int64(row, 3))};
+}
+
+// Fills a page from `rows`, which hold up to limit + 1 rows in key order; the extra row only
+// says there is a next page.
+template <typename T>
+Page<T> ReadPage(const Result& rows, int limit, T (*read)(const Result&, int),
+                 std::string (*key)(const T&)) {
+  Page<T> page;
+  for (int i = 0; i < rows.rows(); ++i) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_after = key(page.items.back());
+      break;
+    }
+    page.items.push_back(read(rows, i));
+  }
+  return page;
+}
+
+// Appends an ASSIGNED event and moves the provider's last_assigned_us, which rotation orders
+// by. Under the routing lock, stamps only grow whatever this replica's clock says, so the
+// order of assignments across replicas is the order the lock was taken in.
+absl::Status AppendAssigned(WriteTxn& txn, const std::string& lead_id,
+                            const std::string& provider_id, int64_t now) {
+  txn.AppendEvent(LeadEvent{0, LeadEventType::kAssigned, lead_id, provider_id, FromMicros(now)});
+  if (provider_id.empty()) return absl::OkStatus();
+  return txn
+      .Exec(
+          "UPDATE providers SET last_assigned_us = greatest($1::bigint, (SELECT "
+          "coalesce(max(last_assigned_us), 0) + 1 FROM providers)) WHERE provider_id = $2",
+          {now, provider_id})
+      .status();
+}
+
+// The routing candidates: every ACTIVE provider, when it was last assigned a lead and how
+// many it was assigned since its local midnight, by any replica or earlier in this batch.
+struct Candidates {
+  std::vector<Provider> providers;
+  std::vector<RoutingCandidate> candidates;
+};
+
+absl::StatusOr<Candidates> LoadCandidates(WriteTxn& txn, absl::Time now) {
+  INTAKE_ASSIGN_OR_RETURN(
+      Result rows, txn.Exec(absl::StrCat("SELECT ", kProviderColumns,
+                                         ", last_assigned_us FROM providers WHERE state = 1")));
+  Candidates out;
+  std::vector<absl::Time> last_assigned;
+  for (int i = 0; i < rows.rows(); ++i) {
+    out.providers.push_back(ReadProvider(rows, i));
+    last_assigned.push_back(rows.IsNull(i, 9) ? absl::InfinitePast()
+                                              : FromMicros(rows.Int64(i, 9)));
+  }
+  for (size_t i = 0; i < out.providers.size(); ++i) {
+    const Provider& p = out.providers[i];
+    uint32_t today = 0;
+    if (p.daily_cap > 0) {
+      const absl::Time day_start = LocalDayStart(p, now);
+      INTAKE_ASSIGN_OR_RETURN(
+          Result count, txn.Exec("SELECT count(*) FROM lead_events WHERE provider_id = $1 AND "
+                                 "type = 1 AND event_time_us >= $2",
+                                 {p.provider_id, ToMicros(day_start)}));
+      today = static_cast<uint32_t>(count.Int64(0, 0));
+      for (const LeadEvent& e : txn.batch_events()) {
+        if (e.type == LeadEventType::kAssigned && e.provider_id == p.provider_id &&
+            e.event_time >= day_start) {
+          ++today;
+        }
+      }
+    }
+    out.candidates.push_back(RoutingCandidate{&p, last_assigned[i], today});
+  }
+  return out;
+}
+
+absl::Status RecordSubmission(WriteTxn& txn, const std::string& submission_id,
+                              const std::string& request_id, const std::string& payload_hash,
+                              SubmissionOutcome outcome, const std::string& lead_id, int64_t now) {
+  txn.AddToCounter("submissions", 1);
+  return txn
+      .Exec(
+          "INSERT INTO submissions (submission_id, request_id, payload_sha256, outcome, lead_id, "
+          "create_time_us) VALUES ($1, nullif($2, ''), $3, $4, nullif($5, ''), $6)",
+          {submission_id, request_id, Param::Bytes(payload_hash), static_cast<int>(outcome),
+           lead_id, now})
+      .status();
+}
+
+// Page keys of ListLeads: "<create_time_us>/<lead_id>", newest first.
+std::string LeadKey(const Lead& lead) {
+  return absl::StrCat(ToMicros(lead.create_time), "/", lead.lead_id);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions options) {
+  if (options.cipher == nullptr || options.clock == nullptr) {
+    return absl::InvalidArgumentError("the store needs a clock and a PII cipher");
+  }
+  INTAKE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                          Connection::Open(options.conninfo, "intaked-reader"));
+  INTAKE_ASSIGN_OR_RETURN(int version, Migrate(*conn));
+  // The first replica to start claims the database for its data key; the others must match.
+  INTAKE_ASSIGN_OR_RETURN(Result identity,
+                          conn->Exec("UPDATE instance SET data_key_id = coalesce(data_key_id, $1) "
+                                     "RETURNING instance_id, data_key_id",
+                                     {options.cipher->key_id()}));
+  if (identity.rows() != 1) return absl::DataLossError("the database has no instance row");
+  if (identity.Text(0, 1) != options.cipher->key_id()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the database is sealed with data key ", identity.Text(0, 1),
+                     ", but the data key given is ", options.cipher->key_id(),
+                     ": every replica needs the data.key that belongs to this database"));
+  }
+  std::unique_ptr<PostgresStore> store(new PostgresStore(
+      std::move(options), std::string(identity.Text(0, 0)), version, std::move(conn)));
+  const PostgresStoreOptions& o = store->options_;
+
+  GroupCommitWriter::Options writer;
+  writer.conninfo = o.conninfo;
+  INTAKE_ASSIGN_OR_RETURN(store->writer_, GroupCommitWriter::Start(std::move(writer)));
+
+  NotificationListener::Options listener;
+  listener.conninfo = o.conninfo;
+  listener.poll_interval = o.poll_interval;
+  listener.on_events = o.on_events_committed;
+  PostgresStore* self = store.get();
+  listener.on_token_change = [self](TokenChange change, const std::string& token_sha256) {
+    self->OnTokenChange(change, token_sha256);
+  };
+  INTAKE_ASSIGN_OR_RETURN(store->listener_, NotificationListener::Start(std::move(listener)));
+  return store;
+}
+
+PostgresStore::PostgresStore(PostgresStoreOptions options, std::string instance_id,
+                             int schema_version, std::unique_ptr<Connection> first_reader)
+    : options_(std::move(options)),
+      instance_id_(std::move(instance_id)),
+      schema_version_(schema_version),
+      location_(first_reader->Describe()),
+      clock_(*options_.clock),
+      cipher_(*options_.cipher) {
+  idle_readers_.push_back(std::move(first_reader));
+}
+
+// The listener first (nothing more is told), then the writer finishes what was submitted.
+PostgresStore::~PostgresStore() {
+  listener_.reset();
+  writer_.reset();
+}
+
+template <typename T>
+absl::StatusOr<T> PostgresStore::WithReader(
+    const std::function<absl::StatusOr<T>(Connection&)>& read) {
+  std::unique_ptr<Connection> conn;
+  {
+    absl::MutexLock lock(&readers_mu_);
+    if (!idle_readers_.empty()) {
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (conn == nullptr) {
+    INTAKE_ASSIGN_OR_RETURN(conn, Connection::Open(options_.conninfo, "intaked-reader"));
+  }
+  absl::StatusOr<T> result = read(*conn);
+  if (conn->ok()) {
+    absl::MutexLock lock(&readers_mu_);
+    idle_readers_.push_back(std::move(conn));
+  }
+  return result;
+}
+
+void PostgresStore::OnTokenChange(TokenChange change, const std::string& token_sha256) {
+  if (!options_.on_token_change) return;
+  ProviderToken token;
+  token.token_sha256 = token_sha256;
+  if (change == TokenChange::kIssued) {
+    // One look-up by a unique index, only when a token is issued.
+    absl::StatusOr<ProviderToken> stored =
+        WithReader<ProviderToken>([&](Connection& conn) -> absl::StatusOr<ProviderToken> {
+          INTAKE_ASSIGN_OR_RETURN(
+              Result rows,
+              conn.Exec(absl::StrCat("SELECT ", kTokenColumns,
+                                     " FROM provider_tokens WHERE token_sha256 = $1 AND "
+                                     "revoke_time_us IS NULL"),
+                        {Param::Bytes(token_sha256)}));
+          if (rows.rows() != 1) return absl::NotFoundError("token gone");
+          return ReadToken(rows, 0);
+        });
+    // Revoked meanwhile, or unreadable: the poll's resynchronisation tells it again.
+    if (!stored.ok()) return;
+    token = *std::move(stored);
+  }
+  options_.on_token_change(change, token);
+}
+
+absl::StatusOr<Provider> PostgresStore::CreateProvider(Provider provider) {
+  provider.create_time = provider.update_time = clock_.Now();
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    absl::Status inserted = txn.Exec(absl::StrCat("INSERT INTO providers (", kProviderColumns,
+                                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                                     ProviderParams(provider))
+                                .status();
+    if (absl::IsAlreadyExists(inserted)) {
+      return absl::AlreadyExistsError("a provider with this provider_id exists");
+    }
+    return inserted;
+  });
+  if (!written.ok()) return written;
+  return provider;
+}
+
+absl::StatusOr<Provider> PostgresStore::UpdateProvider(
+    const std::string& provider_id, std::function<absl::Status(Provider&)> change) {
+  Provider updated;
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows, txn.Exec(absl::StrCat("SELECT ", kProviderColumns,
+                                           " FROM providers WHERE provider_id = $1 FOR UPDATE"),
+                              {provider_id}));
+    if (rows.rows() != 1) return ProviderNotFound();
+    Provider current = ReadProvider(rows, 0);
+    INTAKE_RETURN_IF_ERROR(change(current));
+    current.provider_id = provider_id;  // Immutable, whatever `change` did.
+    current.update_time = clock_.Now();
+    INTAKE_RETURN_IF_ERROR(txn.Exec("UPDATE providers SET display_name = $2, state = $3, "
+                                    "regions = $4, daily_cap = $5, time_zone = $6, hours = $7, "
+                                    "update_time_us = $9 WHERE provider_id = $1 AND "
+                                    "create_time_us = $8",
+                                    ProviderParams(current))
+                               .status());
+    updated = std::move(current);
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return updated;
+}
+
+absl::StatusOr<Provider> PostgresStore::GetProvider(const std::string& provider_id) {
+  return WithReader<Provider>([&](Connection& conn) -> absl::StatusOr<Provider> {
+    INTAKE_ASSIGN_OR_RETURN(Result rows,
+                            conn.Exec(absl::StrCat("SELECT ", kProviderColumns,
+                                                   " FROM providers WHERE provider_id = $1"),
+                                      {provider_id}));
+    if (rows.rows() != 1) return ProviderNotFound();
+    return ReadProvider(rows, 0);
+  });
+}
+
+absl::StatusOr<Page<Provider>> PostgresStore::ListProviders(int limit, const std::string& after) {
+  return WithReader<Page<Provider>>([&](Connection& conn) -> absl::StatusOr<Page<Provider>> {
+    INTAKE_ASSIGN_OR_RETURN(Result rows,
+                            conn.Exec(absl::StrCat("SELECT ", kProviderColumns,
+                                                   " FROM providers WHERE provider_id > $1 "
+                                                   "ORDER BY provider_id LIMIT $2"),
+                                      {after, limit + 1}));
+    return ReadPage<Provider>(rows, limit, ReadProvider,
+                              [](const Provider& p) { return p.provider_id; });
+  });
+}
+
+absl::StatusOr<Listing> PostgresStore::CreateListing(Listing listing) {
+  listing.create_time = clock_.Now();
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Result owner, txn.Exec("SELECT 1 FROM providers WHERE provider_id = $1",
+                                                   {listing.provider_id}));
+    if (owner.rows() != 1) return ProviderNotFound();
+    absl::Status inserted = txn.Exec(absl::StrCat("INSERT INTO listings (", kListingColumns,
+                                                  ") VALUES ($1, $2, $3, $4, $5)"),
+                                     {listing.listing_id, listing.provider_id, listing.display_name,
+                                      listing.region, ToMicros(listing.create_time)})
+                                .status();
+    if (absl::IsAlreadyExists(inserted)) {
+      return absl::AlreadyExistsError("a listing with this listing_id exists");
+    }
+    // A provider deleted meanwhile is impossible: providers are never deleted.
+    return inserted;
+  });
+  if (!written.ok()) return written;
+  return listing;
+}
+
+absl::StatusOr<Listing> PostgresStore::GetListing(const std::string& listing_id) {
+  return WithReader<Listing>([&](Connection& conn) -> absl::StatusOr<Listing> {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows,
+        conn.Exec(absl::StrCat("SELECT ", kListingColumns, " FROM listings WHERE listing_id = $1"),
+                  {listing_id}));
+    if (rows.rows() != 1) return absl::NotFoundError("listing not found");
+    return ReadListing(rows, 0);
+  });
+}
+
+absl::StatusOr<Page<Listing>> PostgresStore::ListListings(int limit, const std::string& after,
+                                                          const std::string& provider_id) {
+  return WithReader<Page<Listing>>([&](Connection& conn) -> absl::StatusOr<Page<Listing>> {
+    INTAKE_ASSIGN_OR_RETURN(Result rows,
+                            conn.Exec(absl::StrCat("SELECT ", kListingColumns,
+                                                   " FROM listings WHERE listing_id > $1 AND "
+                                                   "($2 = '' OR provider_id = $2) "
+                                                   "ORDER BY listing_id LIMIT $3"),
+                                      {after, provider_id, limit + 1}));
+    return ReadPage<Listing>(rows, limit, ReadListing,
+                             [](const Listing& l) { return l.listing_id; });
+  });
+}
+
+absl::StatusOr<ProviderToken> PostgresStore::IssueProviderToken(const std::string& provider_id,
+                                                                const std::string& token_sha256) {
+  const absl::Time now = clock_.Now();
+  ProviderToken token{NewId("tok-", now), provider_id, token_sha256, now};
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result owner, txn.Exec("SELECT 1 FROM providers WHERE provider_id = $1", {provider_id}));
+    if (owner.rows() != 1) return ProviderNotFound();
+    return txn
+        .ExecAll({{absl::StrCat("INSERT INTO provider_tokens (", kTokenColumns,
+                                ") VALUES ($1, $2, $3, $4)"),
+                   {token.token_id, provider_id, Param::Bytes(token_sha256),
+                    ToMicros(token.create_time)}},
+                  NotifyTokenChangeQuery(TokenChange::kIssued, token_sha256)})
+        .status();
+  });
+  if (!written.ok()) return written;
+  return token;
+}
+
+absl::StatusOr<ProviderToken> PostgresStore::RevokeProviderToken(const std::string& token_id) {
+  ProviderToken token;
+  const int64_t now = ToMicros(clock_.Now());
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows, txn.Exec(absl::StrCat("SELECT ", kTokenColumns,
+                                           " FROM provider_tokens WHERE token_id = $1 FOR UPDATE"),
+                              {token_id}));
+    if (rows.rows() != 1) return absl::NotFoundError("token not found");
+    token = ReadToken(rows, 0);
+    return txn
+        .ExecAll({{"UPDATE provider_tokens SET revoke_time_us = $1 WHERE token_id = $2 AND "
+                   "revoke_time_us IS NULL",
+                   {now, token_id}},
+                  NotifyTokenChangeQuery(TokenChange::kRevoked, token.token_sha256)})
+        .status();
+  });
+  if (!written.ok()) return written;
+  return token;
+}
+
+absl::StatusOr<std::vector<ProviderToken>> PostgresStore::ActiveProviderTokens() {
+  return WithReader<std::vector<ProviderToken>>(
+      [&](Connection& conn) -> absl::StatusOr<std::vector<ProviderToken>> {
+        INTAKE_ASSIGN_OR_RETURN(
+            Result rows, conn.Exec(absl::StrCat("SELECT ", kTokenColumns,
+                                                " FROM provider_tokens WHERE revoke_time_us IS "
+                                                "NULL")));
+        std::vector<ProviderToken> tokens;
+        tokens.reserve(rows.rows());
+        for (int i = 0; i < rows.rows(); ++i) tokens.push_back(ReadToken(rows, i));
+        return tokens;
+      });
+}
+
+void PostgresStore::Submit(Submission submission, bool bot, SubmitDone done) {
+  auto result = std::make_shared<absl::StatusOr<SubmitResult>>(
+      absl::UnknownError("the submission was not applied"));
+  std::string phone_hash = bot ? "" : cipher_.PhoneHash(submission.phone);
+  std::vector<int64_t> keys;
+  if (!bot) keys.push_back(DedupLockKey(phone_hash, submission.listing_id));
+  writer_->Submit(
+      [this, submission = std::move(submission), bot, phone_hash = std::move(phone_hash),
+       result](WriteTxn& txn) {
+        for (int attempt = 0;; ++attempt) {
+          *result = ApplySubmission(txn, submission, bot, phone_hash);
+          // Lost a race on request_id to another replica: replay its result instead.
+          if (result->status().code() != absl::StatusCode::kAlreadyExists || attempt > 0 ||
+              submission.request_id.empty()) {
+            return result->status();
+          }
+          txn.Restart();
+        }
+      },
+      [result, done = std::move(done)](absl::Status status) mutable {
+        if (!status.ok()) {
+          std::move(done)(std::move(status));
+        } else {
+          std::move(done)(std::move(*result));
+        }
+      },
+      std::move(keys));
+}
+
+absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const Submission& s,
+                                                            bool bot,
+                                                            const std::string& phone_hash) {
+  const absl::Time now_time = clock_.Now();
+  const int64_t now = ToMicros(now_time);
+  const std::string payload_hash = cipher_.PayloadHash(CanonicalPayload(s, bot));
+
+  // First, whatever the outcome: every reply carries the figures of the listing's owner.
+  std::optional<Provider> owner;
+  if (!s.listing_id.empty()) {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows, txn.Exec(absl::StrCat("SELECT "
+                                           "p.provider_id, p.display_name, p.state, p.regions, "
+                                           "p.daily_cap, p.time_zone, p.hours, p.create_time_us, "
+                                           "p.update_time_us FROM listings l JOIN providers p "
+                                           "USING (provider_id) WHERE l.listing_id = $1"),
+                              {s.listing_id}));
+    if (rows.rows() != 1) return absl::NotFoundError("listing not found");
+    owner = ReadProvider(rows, 0);
+  }
+
+  const std::string owner_id = owner ? owner->provider_id : "";
+
+  if (!s.request_id.empty()) {
+    INTAKE_ASSIGN_OR_RETURN(Result seen,
+                            txn.Exec("SELECT submission_id, payload_sha256, outcome, "
+                                     "coalesce(lead_id, '') FROM submissions WHERE request_id = $1",
+                                     {s.request_id}));
+    if (seen.rows() == 1) {
+      if (seen.Bytes(0, 1) != payload_hash) {
+        return absl::InvalidArgumentError("request_id was already used for another submission");
+      }
+      txn.AddToCounter("submissions", 1);  // A call received like any other.
+      return SubmitResult{std::string(seen.Text(0, 0)), SubmissionOutcome::kReplayed,
+                          std::string(seen.Text(0, 3)), std::nullopt, owner_id};
+    }
+  }
+
+  const std::string submission_id = NewId("sub-", now_time);
+  if (bot) {
+    INTAKE_RETURN_IF_ERROR(
+        txn.Exec("INSERT INTO quarantine (submission_id, listing_id, sealed, create_time_us, "
+                 "expire_time_us) VALUES ($1, $2, $3, $4, $5)",
+                 {submission_id, s.listing_id, Param::Bytes(cipher_.Seal(PersonalFields(s))), now,
+                  ToMicros(now_time + options_.quarantine_retention)})
+            .status());
+    INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
+                                            SubmissionOutcome::kBot, "", now));
+    txn.AddToCounter("bot_submissions", 1);
+    return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt, owner_id};
+  }
+
+  // Under the dedup key of (phone, target), held since the batch began: no other replica can
+  // be between this look-up and its own for the same caller.
+  INTAKE_ASSIGN_OR_RETURN(
+      Result duplicate,
+      txn.Exec(
+          "SELECT lead_id, coalesce(provider_id, '') FROM leads WHERE phone_hash = $1 AND "
+          "target = $2 AND last_submit_time_us >= $3 AND state NOT IN (5, 6) "
+          "ORDER BY last_submit_time_us DESC LIMIT 1",
+          {Param::Bytes(phone_hash), s.listing_id, ToMicros(now_time - options_.dedup_window)}));
+  if (duplicate.rows() == 1) {
+    const std::string lead_id(duplicate.Text(0, 0));
+    const std::string provider_id(duplicate.Text(0, 1));
+    INTAKE_RETURN_IF_ERROR(
+        txn.Exec("UPDATE leads SET submission_count = submission_count + 1, "
+                 "last_submit_time_us = greatest(last_submit_time_us, $1) WHERE lead_id = $2",
+                 {now, lead_id})
+            .status());
+    txn.AppendEvent(LeadEvent{0, LeadEventType::kResubmitted, lead_id, provider_id, now_time});
+    INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
+                                            SubmissionOutcome::kMerged, lead_id, now));
+    txn.AddToCounter("duplicates_merged", 1);
+    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id, std::nullopt, owner_id};
+  }
+
+  RoutingRequest request{owner ? &*owner : nullptr, s.region};
+  Candidates candidates;
+  if (!owner || owner->state == ProviderState::kPaused) {
+    // One router at a time across replicas, so each sees the others' last assignments.
+    INTAKE_RETURN_IF_ERROR(
+        txn.Exec("SELECT pg_advisory_xact_lock($1, $2)", {kLockClass, kRoutingLock}).status());
+    INTAKE_ASSIGN_OR_RETURN(candidates, LoadCandidates(txn, now_time));
+  }
+  const RoutingDecision decision = Route(request, candidates.candidates, now_time);
+
+  const std::string consent_hash = Sha256(s.consent_text);
+  const std::string lead_id = NewId("lead-", now_time);
+  const bool assigned = !decision.provider_id.empty();
+  INTAKE_RETURN_IF_ERROR(
+      txn.ExecAll(
+             {// Read first: an INSERT ... ON CONFLICT of a text another replica has inserted
+              // and not committed yet would wait for that replica's whole batch.
+              {"INSERT INTO consent_texts (sha256, text) SELECT $1, $2 WHERE NOT EXISTS "
+               "(SELECT 1 FROM consent_texts WHERE sha256 = $1) ON CONFLICT DO NOTHING",
+               {Param::Bytes(consent_hash), s.consent_text}},
+              {"INSERT INTO leads (lead_id, state, phone_hash, target, provider_id, "
+               "routing_reason, routing_detail, region, sealed, form_id, page_url, utm_source, "
+               "utm_medium, utm_campaign, consent_sha256, advertisers, consent_time_us, "
+               "create_time_us, last_submit_time_us, submission_count) VALUES ($1, $2, $3, $4, "
+               "nullif($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $17, "
+               "1)",
+               {lead_id, static_cast<int>(assigned ? LeadState::kNew : LeadState::kUnassigned),
+                Param::Bytes(phone_hash), s.listing_id, decision.provider_id,
+                static_cast<int>(decision.reason) + 1, decision.detail, s.region,
+                Param::Bytes(cipher_.Seal(PersonalFields(s))), s.form.form_id, s.form.page_url,
+                s.form.utm_source, s.form.utm_medium, s.form.utm_campaign,
+                Param::Bytes(consent_hash), absl::StrJoin(s.advertisers, "\n"), now}}})
+          .status());
+  INTAKE_RETURN_IF_ERROR(AppendAssigned(txn, lead_id, decision.provider_id, now));
+  INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
+                                          SubmissionOutcome::kNewLead, lead_id, now));
+  txn.AddToCounter("leads", 1);
+  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id, decision.reason,
+                      owner_id};
+}
+
+void PostgresStore::CountRefusedSubmission(RefusedSubmission kind) {
+  const char* counter = kind == RefusedSubmission::kInvalid       ? "invalid_submissions"
+                        : kind == RefusedSubmission::kRateLimited ? "rate_limited"
+                                                                  : nullptr;
+  // Written by the next batch, with whatever else it carries; a lost count is no reason to
+  // refuse anyone, so failures are dropped.
+  writer_->Submit(
+      [counter](WriteTxn& txn) {
+        txn.AddToCounter("submissions", 1);
+        if (counter != nullptr) txn.AddToCounter(counter, 1);
+        return absl::OkStatus();
+      },
+      [](const absl::Status&) {});
+}
+
+absl::StatusOr<Lead> PostgresStore::ReadLead(const Result& rows, int row, int first) const {
+  const auto c = [first](int i) { return first + i; };
+  Lead lead;
+  lead.lead_id = std::string(rows.Text(row, c(0)));
+  lead.state = static_cast<LeadState>(rows.Int64(row, c(1)));
+  lead.listing_id = std::string(rows.Text(row, c(2)));
+  lead.provider_id = std::string(rows.Text(row, c(3)));
+  lead.routing_reason = static_cast<RoutingReason>(rows.Int64(row, c(4)) - 1);
+  lead.routing_detail = std::string(rows.Text(row, c(5)));
+  lead.region = std::string(rows.Text(row, c(6)));
+  if (!rows.IsNull(row, c(7))) {
+    INTAKE_RETURN_IF_ERROR(OpenPersonalFields(cipher_, rows.Bytes(row, c(7)), lead));
+  }
+  lead.form.form_id = std::string(rows.Text(row, c(8)));
+  lead.form.page_url = std::string(rows.Text(row, c(9)));
+  lead.form.utm_source = std::string(rows.Text(row, c(10)));
+  lead.form.utm_medium = std::string(rows.Text(row, c(11)));
+  lead.form.utm_campaign = std::string(rows.Text(row, c(12)));
+  lead.create_time = FromMicros(rows.Int64(row, c(13)));
+  lead.last_submit_time = FromMicros(rows.Int64(row, c(14)));
+  lead.submission_count = static_cast<uint32_t>(rows.Int64(row, c(15)));
+  lead.acknowledge_time = OptionalTime(rows, row, c(16));
+  lead.first_contact_time = OptionalTime(rows, row, c(17));
+  if (!rows.IsNull(row, c(18))) {
+    lead.last_outcome = static_cast<ContactOutcome>(rows.Int64(row, c(18)));
+  }
+  return lead;
+}
+
+absl::StatusOr<Lead> PostgresStore::GetLead(const std::string& lead_id,
+                                            const std::string& provider_scope) {
+  return WithReader<Lead>([&](Connection& conn) -> absl::StatusOr<Lead> {
+    INTAKE_ASSIGN_OR_RETURN(Result rows,
+                            conn.Exec(absl::StrCat("SELECT ", kLeadColumns,
+                                                   " FROM leads WHERE lead_id = $1 AND "
+                                                   "($2 = '' OR provider_id = $2)"),
+                                      {lead_id, provider_scope}));
+    if (rows.rows() != 1) return LeadNotFound();
+    return ReadLead(rows, 0);
+  });
+}
+
+absl::StatusOr<Page<Lead>> PostgresStore::ListLeads(const LeadFilter& filter, int limit,
+                                                    const std::string& after) {
+  int64_t after_time = std::numeric_limits<int64_t>::max();
+  std::string after_id = "\x7f";  // Above every id ([a-z0-9-], ids with prefixes).
+  if (!after.empty()) {
+    std::pair<std::string, std::string> key = absl::StrSplit(after, absl::MaxSplits('/', 1));
+    if (!absl::SimpleAtoi(key.first, &after_time)) {
+      return absl::InvalidArgumentError("bad page key");
+    }
+    after_id = key.second;
+  }
+  return WithReader<Page<Lead>>([&](Connection& conn) -> absl::StatusOr<Page<Lead>> {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows,
+        conn.Exec(absl::StrCat("SELECT ", kLeadColumns,
+                               " FROM leads WHERE (create_time_us, lead_id) < ($1::bigint, $2) "
+                               "AND ($3 = '' OR provider_id = $3) AND "
+                               "($4::integer = 0 OR provider_id IS NULL) AND "
+                               "($5::integer = 0 OR state = $5::integer) "
+                               "ORDER BY create_time_us DESC, lead_id DESC LIMIT $6"),
+                  {after_time, after_id, filter.provider_id, filter.unassigned ? 1 : 0,
+                   filter.state ? static_cast<int>(*filter.state) : 0, limit + 1}));
+    Page<Lead> page;
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_after = LeadKey(page.items.back());
+        break;
+      }
+      INTAKE_ASSIGN_OR_RETURN(Lead lead, ReadLead(rows, i));
+      page.items.push_back(std::move(lead));
+    }
+    return page;
+  });
+}
+
+absl::StatusOr<LeadEvidence> PostgresStore::GetLeadEvidence(const std::string& /*lead_id*/) {
+  return absl::UnimplementedError("GetLead's evidence is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<std::vector<EventWithLead>> PostgresStore::ReadEvents(uint64_t after,
+                                                                     const std::string& provider_id,
+                                                                     int limit) {
+  return WithReader<std::vector<EventWithLead>>(
+      [&](Connection& conn) -> absl::StatusOr<std::vector<EventWithLead>> {
+        // Events are numbered at commit in commit order (event_log.h), so this one statement
+        // sees a prefix of the log: nothing it misses can have a lower sequence.
+        const std::string where =
+            provider_id.empty() ? "e.sequence > $1" : "e.provider_id = $3 AND e.sequence > $1";
+        std::vector<Param> params = {static_cast<int64_t>(after), limit};
+        if (!provider_id.empty()) params.emplace_back(provider_id);
+        INTAKE_ASSIGN_OR_RETURN(
+            Result rows,
+            conn.Exec(absl::StrCat("SELECT e.sequence, e.type, e.lead_id, "
+                                   "coalesce(e.provider_id, ''), e.event_time_us, ",
+                                   kJoinedLeadColumns,
+                                   " FROM lead_events e LEFT JOIN leads l USING (lead_id) WHERE ",
+                                   where, " ORDER BY e.sequence LIMIT $2"),
+                      params));
+        std::vector<EventWithLead> out;
+        out.reserve(rows.rows());
+        for (int i = 0; i < rows.rows(); ++i) {
+          EventWithLead item{
+              LeadEvent{static_cast<uint64_t>(rows.Int64(i, 0)),
+                        static_cast<LeadEventType>(rows.Int64(i, 1)), std::string(rows.Text(i, 2)),
+                        std::string(rows.Text(i, 3)), FromMicros(rows.Int64(i, 4))},
+              std::nullopt};
+          if (!rows.IsNull(i, 5)) {
+            const absl::string_view owner = rows.Text(i, 5 + 3);
+            if (provider_id.empty() || owner == provider_id) {
+              INTAKE_ASSIGN_OR_RETURN(Lead lead, ReadLead(rows, i, 5));
+              item.lead = std::move(lead);
+            } else {
+              Lead gone;  // No longer this provider's: the id only, never its data.
+              gone.lead_id = item.event.lead_id;
+              item.lead = std::move(gone);
+            }
+          }
+          out.push_back(std::move(item));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<Lead> PostgresStore::LeadForFeedback(WriteTxn& txn, const std::string& provider_id,
+                                                    const std::string& lead_id) {
+  INTAKE_ASSIGN_OR_RETURN(Result rows,
+                          txn.Exec(absl::StrCat("SELECT ", kLeadColumns,
+                                                " FROM leads WHERE lead_id = $1 AND "
+                                                "($2 = '' OR provider_id = $2) FOR UPDATE"),
+                                   {lead_id, provider_id}));
+  if (rows.rows() != 1) return LeadNotFound();
+  INTAKE_ASSIGN_OR_RETURN(Lead lead, ReadLead(rows, 0));
+  if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
+    return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");
+  }
+  return lead;
+}
+
+absl::StatusOr<Lead> PostgresStore::AcknowledgeLead(const std::string& provider_id,
+                                                    const std::string& lead_id) {
+  Lead result;
+  const absl::Time now = clock_.Now();
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(txn, provider_id, lead_id));
+    if (!lead.acknowledge_time) {
+      lead.acknowledge_time = now;
+      if (lead.state == LeadState::kNew) lead.state = LeadState::kAcknowledged;
+      INTAKE_RETURN_IF_ERROR(
+          txn.Exec("UPDATE leads SET acknowledge_time_us = $1, state = $2 WHERE lead_id = $3",
+                   {ToMicros(now), static_cast<int>(lead.state), lead_id})
+              .status());
+    }
+    result = std::move(lead);
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return result;
+}
+
+absl::StatusOr<Lead> PostgresStore::RecordContactAttempt(const std::string& provider_id,
+                                                         const std::string& lead_id,
+                                                         ContactOutcome outcome,
+                                                         const std::string& note) {
+  Lead result;
+  const absl::Time now = clock_.Now();
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(txn, provider_id, lead_id));
+    if (!lead.first_contact_time) lead.first_contact_time = now;
+    lead.last_outcome = outcome;
+    lead.state = LeadState::kContacted;
+    INTAKE_RETURN_IF_ERROR(
+        txn.ExecAll({{"INSERT INTO contact_attempts (lead_id, provider_id, attempt_time_us, "
+                      "outcome, note_sealed) VALUES ($1, $2, $3, $4, $5)",
+                      {lead_id, lead.provider_id, ToMicros(now), static_cast<int>(outcome),
+                       Param::Bytes(cipher_.Seal({note}))}},
+                     {"UPDATE leads SET first_contact_time_us = $1, last_outcome = $2, "
+                      "state = $3 WHERE lead_id = $4",
+                      {ToMicros(*lead.first_contact_time), static_cast<int>(outcome),
+                       static_cast<int>(lead.state), lead_id}}})
+            .status());
+    result = std::move(lead);
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return result;
+}
+
+absl::StatusOr<Lead> PostgresStore::ReassignLead(const std::string& /*lead_id*/,
+                                                 const std::string& /*provider_id*/) {
+  return absl::UnimplementedError("ReassignLead is not implemented on PostgreSQL yet");
+}
+
+absl::Status PostgresStore::ForEachLeadSince(absl::Time since,
+                                             absl::FunctionRef<void(const LeadTimes&)> visit) {
+  return WithReader<bool>([&](Connection& conn) -> absl::StatusOr<bool> {
+           INTAKE_ASSIGN_OR_RETURN(
+               Result rows,
+               conn.Exec("SELECT coalesce(provider_id, ''), create_time_us, acknowledge_time_us, "
+                         "first_contact_time_us FROM leads WHERE create_time_us >= $1 "
+                         "ORDER BY create_time_us",
+                         {ToMicros(since)}));
+           LeadTimes lead;
+           for (int i = 0; i < rows.rows(); ++i) {
+             lead.provider_id = std::string(rows.Text(i, 0));
+             lead.create_time = FromMicros(rows.Int64(i, 1));
+             lead.acknowledge_time = OptionalTime(rows, i, 2);
+             lead.first_contact_time = OptionalTime(rows, i, 3);
+             visit(lead);
+           }
+           return true;
+         })
+      .status();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PostgresStore::Counters() {
+  // The writer runs writes in order: once this empty one has committed, so have the refusals
+  // counted before it.
+  absl::Status written = writer_->Run([](WriteTxn&) { return absl::OkStatus(); });
+  if (!written.ok()) return written;
+  using CounterList = std::vector<std::pair<std::string, int64_t>>;
+  return WithReader<CounterList>([&](Connection& conn) -> absl::StatusOr<CounterList> {
+    INTAKE_ASSIGN_OR_RETURN(Result rows,
+                            conn.Exec("SELECT name, value FROM counters ORDER BY name"));
+    CounterList out;
+    for (int i = 0; i < rows.rows(); ++i) {
+      out.emplace_back(std::string(rows.Text(i, 0)), rows.Int64(i, 1));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<absl::Time> PostgresStore::CreateTime() {
+  return WithReader<absl::Time>([&](Connection& conn) -> absl::StatusOr<absl::Time> {
+    INTAKE_ASSIGN_OR_RETURN(Result rows, conn.Exec("SELECT create_time_us FROM instance"));
+    if (rows.rows() != 1) return absl::DataLossError("the database has no instance row");
+    return FromMicros(rows.Int64(0, 0));
+  });
+}
+
+absl::StatusOr<StoreGauges> PostgresStore::Gauges() {
+  return WithReader<StoreGauges>([&](Connection& conn) -> absl::StatusOr<StoreGauges> {
+    INTAKE_ASSIGN_OR_RETURN(std::vector<Result> rows,
+                            conn.ExecAll({{rows::kUnassignedLeadsQuery, {}},
+                                          {rows::kWaitingLeadsQuery, {}},
+                                          {"SELECT pg_database_size(current_database())", {}}}));
+    StoreGauges g;
+    g.unassigned_leads = rows[0].Int64(0, 0);
+    for (int i = 0; i < rows[1].rows(); ++i) {
+      g.unacknowledged.emplace_back(
+          std::string(rows[1].Text(i, 0)),
+          WaitingLeads{rows[1].Int64(i, 1), FromMicros(rows[1].Int64(i, 2))});
+    }
+    g.database_bytes = rows[2].Int64(0, 0);
+    return g;
+  });
+}
+
+absl::StatusOr<uint64_t> PostgresStore::CommittedHeadSequence() {
+  return WithReader<uint64_t>([](Connection& conn) { return HeadSequence(conn); });
+}
+
+absl::StatusOr<std::unique_ptr<BackupFile>> PostgresStore::Backup(
+    const BackupOptions& /*options*/) {
+  return absl::UnimplementedError(
+      "backups of a PostgreSQL database are made with pg_basebackup or pg_dump, not intakectl");
+}
+
+}  // namespace intake::store::postgres

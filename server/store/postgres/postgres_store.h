@@ -1,0 +1,162 @@
+// The PostgreSQL backend of Storage (storage.h): one of a fleet of stateless intaked replicas
+// sharing one database. Writes go through this replica's GroupCommitWriter (group commit,
+// dedup keys and the routing lock across replicas, events numbered at commit: see
+// group_commit_writer.h, locks.h and event_log.h); reads through a small pool of connections;
+// wake-ups and token changes of every replica arrive through a NotificationListener.
+//
+// What it does not do yet, each answering kUnimplemented: GetLeadEvidence, ReassignLead and
+// Backup (PostgreSQL's own pg_basebackup and pg_dump do backups); the privacy operations are
+// not part of Storage yet.
+#ifndef INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
+#define INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "server/domain/clock.h"
+#include "server/store/pii_cipher.h"
+#include "server/store/postgres/connection.h"
+#include "server/store/postgres/group_commit_writer.h"
+#include "server/store/postgres/listener.h"
+#include "server/store/storage.h"
+
+namespace intake::store::postgres {
+
+struct PostgresStoreOptions {
+  // libpq URI of the database (postgresql://...); a password comes from PGPASSWORD or
+  // PGPASSFILE, never from here.
+  std::string conninfo;
+  const Clock* clock = &SystemClock::Get();
+  // Seals callers' personal data and keys the phone hash. Required; every replica of one
+  // database must hold the same key.
+  const PiiCipher* cipher = nullptr;
+  // Same phone and target within this long after the lead's last submission: a duplicate.
+  absl::Duration dedup_window = absl::Hours(24);
+  // How long honeypot hits stay in quarantine.
+  absl::Duration quarantine_retention = absl::Hours(24 * 7);
+  // How often the listener re-reads the head and the tokens whatever it was told.
+  absl::Duration poll_interval = absl::Seconds(5);
+  // The event log grew to `head`, through any replica: StoreOptions::on_events_committed,
+  // except that it runs on the listener thread, a moment after the commit (heads only grow).
+  std::function<void(uint64_t head, const std::vector<std::string>& providers)> on_events_committed;
+  // A provider token was issued (the whole token as stored) or revoked (token_sha256 set;
+  // token_id and provider_id may be empty), through any replica, this one included. Runs on
+  // the listener thread; must not block. May repeat a revocation.
+  std::function<void(TokenChange change, const ProviderToken& token)> on_token_change;
+};
+
+class PostgresStore : public Storage {
+ public:
+  // Connects, migrates the database to this binary's schema (replicas starting at once
+  // migrate once) and starts the writer and the listener. The first replica to open a
+  // database claims it for its data key; one with another key is refused
+  // (kFailedPrecondition), as is a database newer than this binary. kUnavailable if the
+  // database cannot be reached, kInvalidArgument without a cipher or for a malformed URI.
+  static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(PostgresStoreOptions options);
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  const std::string& instance_id() const override { return instance_id_; }
+  int schema_version() const override { return schema_version_; }
+  std::string location() const override { return location_; }
+
+  absl::StatusOr<Provider> CreateProvider(Provider provider) override;
+  absl::StatusOr<Provider> UpdateProvider(const std::string& provider_id,
+                                          std::function<absl::Status(Provider&)> change) override;
+  absl::StatusOr<Provider> GetProvider(const std::string& provider_id) override;
+  absl::StatusOr<Page<Provider>> ListProviders(int limit, const std::string& after) override;
+
+  absl::StatusOr<Listing> CreateListing(Listing listing) override;
+  absl::StatusOr<Listing> GetListing(const std::string& listing_id) override;
+  absl::StatusOr<Page<Listing>> ListListings(int limit, const std::string& after,
+                                             const std::string& provider_id) override;
+
+  // Issue and revocation also tell every replica (on_token_change), through the listener.
+  absl::StatusOr<ProviderToken> IssueProviderToken(const std::string& provider_id,
+                                                   const std::string& token_sha256) override;
+  absl::StatusOr<ProviderToken> RevokeProviderToken(const std::string& token_id) override;
+  absl::StatusOr<std::vector<ProviderToken>> ActiveProviderTokens() override;
+
+  // Two replicas receiving one phone and target at once make one lead (a dedup key held for
+  // the whole batch); two with one request_id store it once (the unique index, then the
+  // loser replays the winner's result); rotation routes under one lock across replicas.
+  void Submit(Submission submission, bool bot, SubmitDone done) override;
+  void CountRefusedSubmission(RefusedSubmission kind) override;
+
+  absl::StatusOr<Lead> GetLead(const std::string& lead_id,
+                               const std::string& provider_scope) override;
+  absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int limit,
+                                       const std::string& after) override;
+  // kUnimplemented.
+  absl::StatusOr<LeadEvidence> GetLeadEvidence(const std::string& lead_id) override;
+  absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
+                                                        const std::string& provider_id,
+                                                        int limit) override;
+
+  absl::StatusOr<Lead> AcknowledgeLead(const std::string& provider_id,
+                                       const std::string& lead_id) override;
+  absl::StatusOr<Lead> RecordContactAttempt(const std::string& provider_id,
+                                            const std::string& lead_id, ContactOutcome outcome,
+                                            const std::string& note) override;
+  // kUnimplemented.
+  absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
+                                    const std::string& provider_id) override;
+
+  absl::Status ForEachLeadSince(absl::Time since,
+                                absl::FunctionRef<void(const LeadTimes&)> visit) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters() override;
+  absl::StatusOr<absl::Time> CreateTime() override;
+  // database_bytes is pg_database_size(); the WAL and file-system figures are the database
+  // server's own to report, and stay 0.
+  absl::StatusOr<StoreGauges> Gauges() override;
+
+  // The newest head any replica's commit has been reported with (by the listener).
+  uint64_t head_sequence() const override { return listener_->head(); }
+  absl::StatusOr<uint64_t> CommittedHeadSequence() override;
+
+  // kUnimplemented: back a PostgreSQL database up with pg_basebackup or pg_dump.
+  absl::StatusOr<std::unique_ptr<BackupFile>> Backup(const BackupOptions& options) override;
+
+ private:
+  PostgresStore(PostgresStoreOptions options, std::string instance_id, int schema_version,
+                std::unique_ptr<Connection> first_reader);
+
+  // Runs `read` on a pooled read connection (opened if none is idle; dropped if lost).
+  template <typename T>
+  absl::StatusOr<T> WithReader(const std::function<absl::StatusOr<T>(Connection&)>& read)
+      ABSL_LOCKS_EXCLUDED(readers_mu_);
+  // The lead in `row` of `rows`, whose lead columns (kLeadColumns) start at `first`.
+  absl::StatusOr<Lead> ReadLead(const Result& rows, int row, int first = 0) const;
+  // Writer thread: the body of Submit inside the batch.
+  absl::StatusOr<SubmitResult> ApplySubmission(WriteTxn& txn, const Submission& s, bool bot,
+                                               const std::string& phone_hash);
+  // Writer thread: the lead for feedback (scoped, not OPTED_OUT or ERASED).
+  absl::StatusOr<Lead> LeadForFeedback(WriteTxn& txn, const std::string& provider_id,
+                                       const std::string& lead_id);
+  // Listener thread: a token change, told on with the stored token when it was issued.
+  void OnTokenChange(TokenChange change, const std::string& token_sha256);
+
+  const PostgresStoreOptions options_;
+  const std::string instance_id_;
+  const int schema_version_;
+  const std::string location_;
+  const Clock& clock_;
+  const PiiCipher& cipher_;
+
+  absl::Mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_ ABSL_GUARDED_BY(readers_mu_);
+
+  std::unique_ptr<GroupCommitWriter> writer_;
+  std::unique_ptr<NotificationListener> listener_;
+};
+
+}  // namespace intake::store::postgres
+
+#endif  // INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_

@@ -1,0 +1,60 @@
+#include "server/store/submission_fields.h"
+
+#include <sodium.h>
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace intake::store {
+
+std::string NewId(absl::string_view prefix, absl::Time now) {
+  unsigned char bytes[16];
+  const auto micros = static_cast<uint64_t>(absl::ToUnixMicros(now));
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(micros >> (56 - 8 * i));
+  randombytes_buf(bytes + 8, 8);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return absl::StrCat(prefix, hex);
+}
+
+std::string Sha256(absl::string_view data) {
+  std::string hash(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(hash.data()),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return hash;
+}
+
+std::vector<std::string> PersonalFields(const Submission& s) {
+  return {s.caller_name,    s.phone,           s.postal_code,  s.message,
+          s.form.client_ip, s.form.user_agent, s.form.referrer};
+}
+
+std::string CanonicalPayload(const Submission& s, bool bot) {
+  std::vector<std::string> fields = PersonalFields(s);
+  fields.insert(fields.end(),
+                {s.listing_id, s.region, s.consent_granted ? "1" : "0", s.consent_text,
+                 absl::StrJoin(s.advertisers, "\n"), s.form.form_id, s.form.page_url,
+                 s.form.utm_source, s.form.utm_medium, s.form.utm_campaign, bot ? "bot" : ""});
+  std::string joined;
+  for (const std::string& f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
+  return joined;
+}
+
+absl::Status OpenPersonalFields(const PiiCipher& cipher, absl::string_view sealed, Lead& lead) {
+  absl::StatusOr<std::vector<std::string>> fields = cipher.Open(sealed);
+  if (!fields.ok() || fields->size() != 7) {
+    return absl::DataLossError("a lead's sealed data does not open with the data key");
+  }
+  lead.caller_name = (*fields)[0];
+  lead.phone = (*fields)[1];
+  lead.postal_code = (*fields)[2];
+  lead.message = (*fields)[3];
+  lead.form.client_ip = (*fields)[4];
+  lead.form.user_agent = (*fields)[5];
+  lead.form.referrer = (*fields)[6];
+  return absl::OkStatus();
+}
+
+}  // namespace intake::store

@@ -1,0 +1,42 @@
+// What both storage backends derive from a submission in the same way: fresh ids, the
+// personal fields that are sealed, and the canonical payload a request_id is checked against.
+// Internal to server/store.
+#ifndef INTAKE_SERVER_STORE_SUBMISSION_FIELDS_H_
+#define INTAKE_SERVER_STORE_SUBMISSION_FIELDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/domain/lead.h"
+#include "server/domain/submission.h"
+#include "server/store/pii_cipher.h"
+
+namespace intake::store {
+
+// An id with a readable prefix: the creation time in microseconds, then 64 random bits. The
+// time first keeps the primary-key B-trees growing at their right edge (random keys touch
+// index pages all over the file, and each touched page is written to the WAL at every
+// commit); the random part keeps ids unguessable and collision-free. An id reveals when it
+// was made, which the lead's create_time says anyway, and nothing of counts.
+std::string NewId(absl::string_view prefix, absl::Time now);
+
+// SHA-256 of `data`, 32 raw bytes.
+std::string Sha256(absl::string_view data);
+
+// The personal data of a submission, in the order a lead's sealed column keeps it.
+std::vector<std::string> PersonalFields(const Submission& s);
+
+// Everything the caller sent (the honeypot verdict included), canonically, so that a
+// request_id replayed with any difference is told apart from a retry.
+std::string CanonicalPayload(const Submission& s, bool bot);
+
+// Opens a lead's sealed column into its personal fields. kDataLoss if it does not open
+// with this key (never retryable, never the caller's fault; the message holds no data).
+absl::Status OpenPersonalFields(const PiiCipher& cipher, absl::string_view sealed, Lead& lead);
+
+}  // namespace intake::store
+
+#endif  // INTAKE_SERVER_STORE_SUBMISSION_FIELDS_H_
