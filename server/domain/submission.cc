@@ -67,6 +67,18 @@ class Violations {
 
 }  // namespace
 
+absl::StatusOr<std::string> NormalizePhone(absl::string_view input, const PhoneNormalizer& phones) {
+  if (input.empty()) return absl::InvalidArgumentError("is required");
+  if (std::optional<std::string> problem = FindTextProblem(input, {1, kMaxPhoneChars})) {
+    return absl::InvalidArgumentError(*std::move(problem));
+  }
+  absl::StatusOr<std::string> e164 = phones.ToE164(input);
+  if (e164.ok()) return e164;
+  // The contract promises a value-free reason; fall back on a fixed one if there is none.
+  const absl::string_view reason = e164.status().message();
+  return absl::InvalidArgumentError(reason.empty() ? "is not a valid phone number" : reason);
+}
+
 FieldViolations ValidateSubmission(Submission& submission, const PhoneNormalizer& phones) {
   Violations violations;
 
@@ -83,18 +95,10 @@ FieldViolations ValidateSubmission(Submission& submission, const PhoneNormalizer
   violations.CheckText("caller.name", name, {0, kMaxNameChars});
 
   std::string e164;
-  if (submission.phone.empty()) {
-    violations.Add("caller.phone", "is required");
-  } else if (violations.CheckText("caller.phone", submission.phone, {1, kMaxPhoneChars})) {
-    absl::StatusOr<std::string> normalized = phones.ToE164(submission.phone);
-    if (normalized.ok()) {
-      e164 = *std::move(normalized);
-    } else {
-      // The contract promises a value-free reason; fall back on a fixed one if there is none.
-      const absl::string_view reason = normalized.status().message();
-      violations.Add("caller.phone", reason.empty() ? std::string("is not a valid phone number")
-                                                    : std::string{reason});
-    }
+  if (absl::StatusOr<std::string> phone = NormalizePhone(submission.phone, phones); phone.ok()) {
+    e164 = *std::move(phone);
+  } else {
+    violations.Add("caller.phone", std::string(phone.status().message()));
   }
 
   const absl::string_view postal_code = absl::StripAsciiWhitespace(submission.postal_code);

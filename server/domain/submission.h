@@ -70,6 +70,12 @@ class PhoneNormalizer {
   virtual absl::StatusOr<std::string> ToE164(absl::string_view input) const = 0;
 };
 
+// A phone number as a person typed it, checked by the rules of caller.phone (required, at
+// most kMaxPhoneChars characters of valid text, accepted by `phones`), in E.164. Otherwise
+// kInvalidArgument whose message says what is wrong ("is required", "is not a valid US phone
+// number") and never contains the input. For every request that names a caller by phone.
+absl::StatusOr<std::string> NormalizePhone(absl::string_view input, const PhoneNormalizer& phones);
+
 // Checks every field of `submission` against the API contract and returns one violation per
 // bad field, all of them at once, named by the field's path in SubmitCallbackRequest
 // (`request_id`, `listing_id`, `caller.name`, `caller.phone`, `caller.postal_code`,

@@ -564,5 +564,34 @@ TEST(IsBotTest, IndependentOfValidity) {
   EXPECT_FALSE(Validate(s).empty());
 }
 
+TEST(NormalizePhoneTest, AppliesTheCallerPhoneRulesWithoutEchoingTheInput) {
+  FakePhoneNormalizer phones;
+  EXPECT_EQ(NormalizePhone("(305) 736-5000", phones).value_or(""), "+13057365000");
+  const struct {
+    std::string input;
+    std::string reason;
+  } bad[] = {
+      {"", "is required"},
+      {std::string(kMaxPhoneChars + 1, '5'), ""},
+      {"305\x01"
+       "736 5000",
+       ""},
+      {"\xff"
+       "305",
+       ""},
+      {"305-736", "is not a valid US phone number"},
+  };
+  for (const auto& c : bad) {
+    absl::StatusOr<std::string> e164 = NormalizePhone(c.input, phones);
+    ASSERT_EQ(e164.status().code(), absl::StatusCode::kInvalidArgument) << absl::CEscape(c.input);
+    if (!c.reason.empty()) {
+      EXPECT_EQ(e164.status().message(), c.reason);
+    }
+    EXPECT_FALSE(absl::StrContains(e164.status().message(), "305"));
+  }
+  EXPECT_EQ(NormalizePhone("1", SilentPhoneNormalizer()).status().message(),
+            "is not a valid phone number");
+}
+
 }  // namespace
 }  // namespace intake
