@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -98,7 +99,16 @@ void GroupCommitWriter::SubmitLazy(Apply apply, Done done, absl::Duration max_de
   std::move(done)(absl::UnavailableError("the database writer has stopped"));
 }
 
-absl::Status GroupCommitWriter::Run(Apply apply) {
+absl::Status GroupCommitWriter::Run(Apply apply, absl::Duration* held) {
+  if (held != nullptr) {
+    apply = [inner = std::move(apply), held](SQLite::Database& db) mutable {
+      // A work budget, not a time of day: steady_clock, not the injected Clock.
+      const auto start = std::chrono::steady_clock::now();
+      const auto stop = absl::MakeCleanup(
+          [&] { *held = absl::FromChrono(std::chrono::steady_clock::now() - start); });
+      return std::move(inner)(db);
+    };
+  }
   absl::Notification finished;
   absl::Status result;
   Submit(std::move(apply), [&](absl::Status s) {
@@ -107,6 +117,38 @@ absl::Status GroupCommitWriter::Run(Apply apply) {
   });
   finished.WaitForNotification();
   return result;
+}
+
+namespace {
+
+// A write that writes nothing: it only makes the writer run a batch (and what follows one).
+absl::Status WriteNothing(SQLite::Database&) { return absl::OkStatus(); }
+void IgnoreStatus(const absl::Status&) {}
+
+}  // namespace
+
+absl::Status GroupCommitWriter::TruncateWal(absl::Duration timeout) {
+  uint64_t ticket;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("the database writer has stopped");
+    ticket = ++truncations_requested_;
+  }
+  Submit(WriteNothing, IgnoreStatus);  // The attempt follows the next batch: make one now.
+  // Answered once an emptied WAL covers this request.
+  struct Answered {
+    const GroupCommitWriter* writer;
+    uint64_t ticket;
+    // Await evaluates it with mu_ held.
+    bool operator()() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return writer->truncations_done_ >= ticket;
+    }
+  } const answered{this, ticket};
+  absl::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithTimeout(absl::Condition(&answered), timeout)) {
+    return absl::DeadlineExceededError("a reader kept the WAL in use; the writer keeps trying");
+  }
+  return absl::OkStatus();
 }
 
 bool GroupCommitWriter::AwaitBatch(std::deque<Write>* batch) {
@@ -137,13 +179,48 @@ bool GroupCommitWriter::AwaitBatch(std::deque<Write>* batch) {
 void GroupCommitWriter::Loop() {
   while (true) {
     std::deque<Write> batch;
+    uint64_t truncation_ticket = 0;  // The TruncateWal calls made before this batch.
     {
       absl::MutexLock lock(&mu_);
       if (!AwaitBatch(&batch)) return;
+      truncation_ticket = truncations_requested_;
     }
     CommitBatch(batch);
     MaybeCheckpoint();
+    MaybeTruncateWal(truncation_ticket);
   }
+}
+
+void GroupCommitWriter::MaybeTruncateWal(uint64_t ticket) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (truncations_done_ >= ticket) return;
+  }
+  if (TryTruncateWal()) {
+    absl::MutexLock lock(&mu_);
+    truncations_done_ = std::max(truncations_done_, ticket);
+    return;
+  }
+  // A reader is still on the WAL: try again after the next batch, due within kTruncateRetry.
+  SubmitLazy(WriteNothing, IgnoreStatus, kTruncateRetry);
+}
+
+bool GroupCommitWriter::TryTruncateWal() {
+  sqlite3* db = db_->getHandle();
+  sqlite3_busy_timeout(db, 0);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(options_.busy_timeout)));
+  if (rc == SQLITE_OK) {
+    wal_frames_ = 0;
+    return true;
+  }
+  // SQLITE_BUSY: a reader is still on the WAL (what could be copied was copied meanwhile).
+  if (rc != SQLITE_BUSY && !checkpoint_failed_) {
+    std::cerr << "intaked: emptying the WAL failed: " << sqlite3_errstr(rc) << "\n";
+    checkpoint_failed_ = true;
+  }
+  return false;
 }
 
 int GroupCommitWriter::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/,

@@ -1,10 +1,12 @@
 // The one thread that writes to the database: it gathers every pending write into one
 // transaction, commits once (one fsync for the batch), and only then reports each result.
-// It also checkpoints the WAL, between batches, once the callers have heard back.
+// It also checkpoints the WAL, between batches, once the callers have heard back, and empties
+// it on request (after an erasure).
 #ifndef INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
 #define INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -63,6 +65,9 @@ class GroupCommitWriter {
     // checkpoint on another connection never catches up with a writer that commits every
     // millisecond, and the WAL then grows without end. 0: never (tests).
     int checkpoint_frames = 1000;
+    // The connection's busy timeout, restored after each attempt of TruncateWal (which turns
+    // it off so as never to wait for readers).
+    absl::Duration busy_timeout = absl::Seconds(5);
     AfterCommit after_commit;
     // Not owned; must outlive the writer. Null: nobody is told.
     WriterObserver* observer = nullptr;
@@ -103,8 +108,21 @@ class GroupCommitWriter {
   StatementCache& statements() { return statements_; }
 
   // Submit, then wait for the result: for callers on threads that may block (never a gRPC
-  // reactor). Thread-safe.
-  absl::Status Run(Apply apply);
+  // reactor). If `held` is not null, it receives how long `apply` itself ran on the writer
+  // thread: what the write cost every other write of its batch. Thread-safe.
+  absl::Status Run(Apply apply, absl::Duration* held = nullptr);
+
+  // Empties the WAL: once every write committed before the call is in the database file, the
+  // writer truncates the WAL to zero bytes (a TRUNCATE checkpoint, after a batch). A PASSIVE
+  // checkpoint leaves the WAL's old frames on disk until new frames happen to overwrite them,
+  // and those frames are images of pages as they were before an erasure; after this, neither
+  // file holds them. It never waits for a reader still reading from the WAL (that would stall
+  // every write behind it): it tries again after the next batch, which comes within
+  // kTruncateRetry, until an attempt succeeds. Returns OK once the WAL was emptied,
+  // kDeadlineExceeded after `timeout` (the writer keeps trying regardless), kUnavailable if
+  // the writer is stopping. Blocks: for threads that may block. Thread-safe.
+  absl::Status TruncateWal(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr absl::Duration kTruncateRetry = absl::Milliseconds(5);
 
  private:
   struct Write {
@@ -126,6 +144,10 @@ class GroupCommitWriter {
   void CommitBatch(std::deque<Write>& batch);
   // After a batch: checkpoints if the WAL has grown to options_.checkpoint_frames.
   void MaybeCheckpoint();
+  // After a batch: empties the WAL if a TruncateWal call up to `ticket` is waiting for it.
+  void MaybeTruncateWal(uint64_t ticket) ABSL_LOCKS_EXCLUDED(mu_);
+  // One attempt at emptying the WAL without waiting for readers; true if it is empty.
+  bool TryTruncateWal();
   // sqlite3_wal_hook: runs on the writer thread at each commit.
   static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_frames);
   // After a commit: OK if the database and WAL files at their paths are the ones written.
@@ -163,6 +185,9 @@ class GroupCommitWriter {
   std::deque<Write> lazy_ ABSL_GUARDED_BY(mu_);
   absl::Time lazy_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // TruncateWal calls so far, and how many of them an emptied WAL has answered.
+  uint64_t truncations_requested_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t truncations_done_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::thread thread_;
 };

@@ -354,5 +354,54 @@ TEST(GroupCommitWriterObserverTest, HearsEveryBatchAndCheckpointWithItsDuration)
   EXPECT_TRUE(observer.all_timed_);
 }
 
+TEST_F(GroupCommitWriterTest, RunReportsHowLongTheWriteHeldTheWriter) {
+  absl::Duration held = absl::InfiniteDuration();
+  ASSERT_TRUE(writer_->Run(Insert("a"), &held).ok());
+  EXPECT_GE(held, absl::ZeroDuration());
+  EXPECT_LT(held, absl::InfiniteDuration());
+}
+
+uintmax_t WalBytes(const TempDir& dir) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(dir.File("intake.db-wal"), ec);
+  return ec ? 0 : size;
+}
+
+TEST_F(GroupCommitWriterTest, TruncateWalLeavesAnEmptyWalAndTheDataInTheDatabaseFile) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(writer_->Run(Insert(std::to_string(i))).ok());
+  ASSERT_GT(WalBytes(dir_), 0u);
+  EXPECT_TRUE(writer_->TruncateWal(absl::Seconds(30)).ok());
+  EXPECT_EQ(WalBytes(dir_), 0u);
+  EXPECT_EQ(Count(), 20);
+  EXPECT_TRUE(writer_->Run(Insert("after")).ok()) << "writing goes on with a new WAL";
+  EXPECT_EQ(Count(), 21);
+}
+
+TEST_F(GroupCommitWriterTest, TruncateWalWaitsForReadersWithoutStallingWrites) {
+  ASSERT_TRUE(writer_->Run(Insert("a")).ok());
+  // A reader in the middle of a snapshot that includes WAL frames.
+  auto reader = OpenConnection(dir_.File("intake.db"), ConnectionRole::kReader);
+  ASSERT_TRUE(reader.ok());
+  (*reader)->exec("BEGIN");
+  ASSERT_EQ((*reader)->execAndGet("SELECT count(*) FROM t").getInt64(), 1);
+
+  EXPECT_EQ(writer_->TruncateWal(absl::Milliseconds(50)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  std::atomic<bool> truncated{false};
+  absl::Status status;
+  std::thread waiter([&] {
+    status = writer_->TruncateWal(absl::Seconds(60));
+    truncated = true;
+  });
+  // Writes go on while the truncation waits for the reader.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(writer_->Run(Insert("b" + std::to_string(i))).ok());
+  EXPECT_FALSE(truncated.load()) << "the reader still holds its snapshot";
+  (*reader)->exec("COMMIT");
+  waiter.join();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(WalBytes(dir_), 0u);
+  EXPECT_EQ(Count(), 6);
+}
+
 }  // namespace
 }  // namespace intake::store
