@@ -25,6 +25,13 @@ absl::Status CheckId(absl::string_view field, absl::string_view id) {
   return BadRequest({{std::string(field), "must match [a-z0-9][a-z0-9-]{0,63}"}});
 }
 
+// The phone of a privacy request in E.164, or INVALID_ARGUMENT naming `phone`.
+absl::StatusOr<std::string> RequestPhone(const std::string& phone, const PhoneNormalizer& phones) {
+  absl::StatusOr<std::string> e164 = NormalizePhone(phone, phones);
+  if (!e164.ok()) return BadRequest({{"phone", std::string(e164.status().message())}});
+  return e164;
+}
+
 // Applies the update_mask paths of `request` to `provider`, or refuses the whole update.
 absl::Status ApplyProviderUpdate(const v1::UpdateProviderRequest& request, Provider& provider) {
   FieldViolations violations;
@@ -312,6 +319,28 @@ ServerUnaryReactor* AdminServiceImpl::GetStats(CallbackServerContext* context,
       }
       after = page.next_after;
     } while (!after.empty());
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::RecordOptOut(CallbackServerContext* context,
+                                                   const v1::RecordOptOutRequest* request,
+                                                   v1::RecordOptOutResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(const std::string e164, RequestPhone(request->phone(), phones_));
+    INTAKE_ASSIGN_OR_RETURN(const uint32_t changed, store_.OptOutCaller(e164));
+    response->set_opted_out_leads(changed);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::EraseCaller(CallbackServerContext* context,
+                                                  const v1::EraseCallerRequest* request,
+                                                  v1::EraseCallerResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(const std::string e164, RequestPhone(request->phone(), phones_));
+    INTAKE_ASSIGN_OR_RETURN(const uint32_t erased, store_.EraseCaller(e164));
+    response->set_erased_leads(erased);
     return absl::OkStatus();
   });
 }

@@ -1,4 +1,4 @@
-// AdminService: providers, listings and tokens (later issues add leads, privacy and stats).
+// AdminService: providers, listings, tokens, leads, privacy requests and stats.
 #ifndef INTAKE_SERVER_API_ADMIN_SERVICE_H_
 #define INTAKE_SERVER_API_ADMIN_SERVICE_H_
 
@@ -15,10 +15,12 @@ namespace intake::api {
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
-  AdminServiceImpl(RpcGate* gate, store::Storage* store, const LeadStreamContext& streams,
-                   ResponseFiguresCache* figures, const PageTokens* page_tokens)
+  AdminServiceImpl(RpcGate* gate, store::Storage* store, const PhoneNormalizer* phones,
+                   const LeadStreamContext& streams, ResponseFiguresCache* figures,
+                   const PageTokens* page_tokens)
       : gate_(*gate),
         store_(*store),
+        phones_(*phones),
         streams_(streams),
         figures_(*figures),
         page_tokens_(*page_tokens) {}
@@ -63,10 +65,17 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                      v1::GetStatsResponse* response) override;
   grpc::ServerWriteReactor<v1::BackupDatabaseResponse>* BackupDatabase(
       grpc::CallbackServerContext* context, const v1::BackupDatabaseRequest* request) override;
+  grpc::ServerUnaryReactor* RecordOptOut(grpc::CallbackServerContext* context,
+                                         const v1::RecordOptOutRequest* request,
+                                         v1::RecordOptOutResponse* response) override;
+  grpc::ServerUnaryReactor* EraseCaller(grpc::CallbackServerContext* context,
+                                        const v1::EraseCallerRequest* request,
+                                        v1::EraseCallerResponse* response) override;
 
  private:
   RpcGate& gate_;
   store::Storage& store_;
+  const PhoneNormalizer& phones_;
   const LeadStreamContext streams_;
   ResponseFiguresCache& figures_;
   const PageTokens& page_tokens_;

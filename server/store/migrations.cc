@@ -189,6 +189,15 @@ constexpr Migration kMigrations[] = {
       -- (Store::ApplySubmission treats an empty hash so).
       UPDATE submissions SET payload_sha256 = X'';
     )sql"},
+    {11, R"sql(
+      -- Erasure: a lead's submissions lose their payload hash (a keyed hash of the caller's
+      -- data), and a caller's quarantined submissions go too, found by the same keyed phone
+      -- hash as leads. Rows quarantined before this migration get it at the next start-up
+      -- (Store::Open; the key is not in the database).
+      CREATE INDEX submissions_by_lead ON submissions (lead_id) WHERE lead_id IS NOT NULL;
+      ALTER TABLE quarantine ADD COLUMN phone_hash BLOB;
+      CREATE INDEX quarantine_by_phone ON quarantine (phone_hash);
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

@@ -40,6 +40,16 @@ std::optional<Provider> SelectProvider(SQLite::Database& db, const std::string& 
 void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::string& provider_id,
                  LeadEventType type, int64_t now);
 
+// Appends a `type` event addressed to every provider that ever received the lead (each one
+// its events were addressed to), or one for admin watchers only if none did. Writer thread
+// only.
+void AppendEventForEveryRecipient(StatementCache& sql, const std::string& lead_id,
+                                  LeadEventType type, int64_t now);
+
+// Erases a lead's personal data (see Store::EraseCaller) and appends its ERASED events; the
+// lead must not be ERASED already. Writer thread only, inside the write's transaction.
+void EraseLeadData(StatementCache& sql, const std::string& lead_id, int64_t now);
+
 // The sequence of the newest event ever written (0 for none).
 uint64_t LastSequence(SQLite::Database& db);
 

@@ -18,6 +18,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
@@ -220,6 +221,28 @@ class Storage {
   // kFailedPrecondition for an OPTED_OUT or ERASED lead.
   virtual absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
                                             const std::string& provider_id) = 0;
+
+  // Privacy requests. `e164` is a phone number in E.164 (NormalizePhone); a caller's leads are
+  // found by its keyed hash. Each request is one transaction, its events included.
+
+  // Records that the caller revoked consent: every lead of `e164` that is neither OPTED_OUT
+  // nor ERASED becomes OPTED_OUT, and every provider that ever received it (each provider its
+  // events were addressed to, not only today's) gets an OPTED_OUT event; a lead no provider
+  // ever had gets one event for admin watchers. Returns the number of leads changed: 0 for an
+  // unknown phone or a repeat. kUnavailable if the commit failed (nothing changed).
+  virtual absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) = 0;
+
+  // Erases the caller's personal data: every lead of `e164` that is not ERASED yet loses its
+  // sealed caller data, its region and the notes of its contact attempts; its keyed phone hash
+  // and the payload hashes of its submissions are dropped, so nothing links it to the number
+  // any more; it becomes ERASED, and every provider that ever received it gets an ERASED event
+  // (as OptOutCaller). The caller's quarantined submissions are deleted. Consent evidence,
+  // times, routing and events stay. When this returns OK, no file of the database (SQLite:
+  // neither the database file nor its WAL) holds a copy of what was erased. Returns the
+  // number of leads erased. kUnavailable if the commit failed (nothing changed), or if old
+  // copies could not be cleared in time (the erasure is committed and the backend keeps
+  // trying; calling again is safe).
+  virtual absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) = 0;
 
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures. `visit` must be quick and must not call the store.

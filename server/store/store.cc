@@ -185,6 +185,7 @@ Store::Store(std::string path, std::string instance_id, int schema_version,
       writer_(std::move(writer),
               GroupCommitWriter::Options{
                   .max_batch = 512,
+                  .busy_timeout = options.connection.busy_timeout,
                   .after_commit = [this](SQLite::Database& db) { AfterCommit(db); },
                   .observer = options.writer_observer}) {}
 
@@ -202,6 +203,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     return absl::Status(version.status().code(),
                         absl::StrCat("database ", path, ": ", version.status().message()));
   }
+  INTAKE_RETURN_IF_ERROR(FillQuarantinePhoneHashes(*writer, *options.cipher));
   std::string instance_id;
   uint64_t head = 0;
   try {

@@ -48,6 +48,9 @@ struct StoreOptions {
   absl::Duration quarantine_retention = absl::Hours(24 * 7);
   // How long counts of refused submissions may wait in memory for a batch to carry them.
   absl::Duration refused_count_delay = absl::Seconds(1);
+  // How long an erasure waits for the WAL to be emptied (readers still using it) before it
+  // reports kUnavailable.
+  absl::Duration wal_truncate_timeout = absl::Seconds(10);
   // Called on the writer thread after each commit that grew the event log, with the new
   // head sequence and the providers the new events are addressed to ("" for events of
   // unassigned leads), before any caller of that batch hears back. Must not block.
@@ -175,6 +178,12 @@ class Store : public Storage {
   absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
                                     const std::string& provider_id) override;
 
+  // Privacy requests (see Storage). EraseCaller empties the WAL after its commit
+  // (GroupCommitWriter::TruncateWal) and waits for that up to
+  // StoreOptions::wal_truncate_timeout.
+  absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
+  absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
+
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
   // read connection is held, so it must be quick and must not call the store.
@@ -250,6 +259,10 @@ class Store : public Storage {
   // next flush).
   void FlushRefusals(bool lazy, absl::AnyInvocable<void(absl::Status) &&> done)
       ABSL_LOCKS_EXCLUDED(refused_mu_);
+  // Empties the WAL after an erasure (see EraseCaller).
+  absl::Status TruncateWal();
+  // Open only: gives quarantined rows from before migration 6 their phone hash.
+  static absl::Status FillQuarantinePhoneHashes(SQLite::Database& db, const PiiCipher& cipher);
 
   const std::string path_;
   const std::string instance_id_;

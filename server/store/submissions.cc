@@ -210,7 +210,8 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     if (seen.executeStep()) {
       const SQLite::Column hash = seen.getColumn(1);
       const std::string stored(static_cast<const char*>(hash.getBlob()), hash.getBytes());
-      // No hash to compare with (recorded before payload hashes were keyed): replay.
+      // No hash to compare with (recorded before payload hashes were keyed, or of an erased
+      // lead's submission): replay.
       if (!stored.empty() && stored != payload_hash) {
         return absl::InvalidArgumentError("request_id was already used for another submission");
       }
@@ -224,22 +225,23 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
   }
 
   const std::string submission_id = NewId("sub-", now_time);
+  const std::string& phone_hash = p.phone_hash;
   if (bot) {
     SQLite::Statement& quarantine = sql.Get(
         "INSERT INTO quarantine (submission_id, listing_id, sealed, create_time_us, "
-        "expire_time_us) VALUES (?, ?, ?, ?, ?)");
+        "expire_time_us, phone_hash) VALUES (?, ?, ?, ?, ?, ?)");
     quarantine.bind(1, submission_id);
     quarantine.bind(2, s.listing_id);
     BindBlob(quarantine, 3, p.sealed);
     quarantine.bind(4, now);
     quarantine.bind(5, ToMicros(now_time + options_.quarantine_retention));
+    BindBlob(quarantine, 6, phone_hash);
     quarantine.exec();
     RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kBot, "", now);
     Count(sql, "bot_submissions");
     return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt, owner_id};
   }
 
-  const std::string& phone_hash = p.phone_hash;
   SQLite::Statement& duplicate = sql.Get(
       "SELECT lead_id, provider_id FROM leads WHERE phone_hash = ? AND target = ? "
       "AND last_submit_time_us >= ? AND state NOT IN (5, 6) "

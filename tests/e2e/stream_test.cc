@@ -22,6 +22,7 @@
 #include "intake/v1/provider_service.grpc.pb.h"
 #include "tests/e2e/intaked_process.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/e2e/stream_reader.h"
 
 namespace intake::testing {
 namespace {
@@ -79,31 +80,6 @@ class StreamTest : public ::testing::Test {
   std::unique_ptr<v1::IntakeService::Stub> intake_;
   std::unique_ptr<ProviderService::Stub> provider_;
 };
-
-// Reads up to `max` non-heartbeat messages (or until the stream ends or `timeout`), then
-// cancels the stream. Returns the messages and the final status.
-struct StreamRead {
-  std::vector<v1::SubscribeLeadsResponse> events;
-  std::vector<v1::SubscribeLeadsResponse> heartbeats;
-  grpc::Status status;
-};
-StreamRead Subscribe(ProviderService::Stub* stub, const std::string& token, uint64_t after,
-                     size_t max, absl::Duration timeout = absl::Seconds(20)) {
-  auto context = Context(token, timeout);
-  v1::SubscribeLeadsRequest request;
-  request.set_after_sequence(after);
-  auto reader = stub->SubscribeLeads(context.get(), request);
-  StreamRead read;
-  v1::SubscribeLeadsResponse message;
-  bool open = true;
-  while (read.events.size() < max && (open = reader->Read(&message))) {
-    (message.type() == v1::LEAD_EVENT_TYPE_HEARTBEAT ? read.heartbeats : read.events)
-        .push_back(message);
-  }
-  if (open) context->TryCancel();  // We stopped reading: disconnect.
-  read.status = reader->Finish();
-  return read;
-}
 
 TEST_F(StreamTest, ResumingFiveTimesWhileLeadsArriveMissesNothing) {
   const std::string acme = AddProvider("acme");
