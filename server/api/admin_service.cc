@@ -345,4 +345,21 @@ ServerUnaryReactor* AdminServiceImpl::EraseCaller(CallbackServerContext* context
   });
 }
 
+ServerUnaryReactor* AdminServiceImpl::PurgeLeads(CallbackServerContext* context,
+                                                 const v1::PurgeLeadsRequest* request,
+                                                 v1::PurgeLeadsResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    if (!request->has_older_than()) return BadRequest({{"older_than", "is required"}});
+    const std::optional<absl::Time> older_than = FromProto(request->older_than());
+    if (!older_than) return BadRequest({{"older_than", "is not a valid timestamp"}});
+    if (*older_than > clock_.Now()) {
+      return BadRequest({{"older_than", "must not be in the future"}});
+    }
+    INTAKE_ASSIGN_OR_RETURN(const uint32_t purged, store_.PurgeLeads(*older_than));
+    if (purged > 0) figures_.Invalidate();
+    response->set_purged_leads(purged);
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace intake::api

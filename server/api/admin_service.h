@@ -16,11 +16,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   // Nothing is owned; everything must outlive the service.
   AdminServiceImpl(RpcGate* gate, store::Storage* store, const PhoneNormalizer* phones,
-                   const LeadStreamContext& streams, ResponseFiguresCache* figures,
-                   const PageTokens* page_tokens)
+                   const Clock* clock, const LeadStreamContext& streams,
+                   ResponseFiguresCache* figures, const PageTokens* page_tokens)
       : gate_(*gate),
         store_(*store),
         phones_(*phones),
+        clock_(*clock),
         streams_(streams),
         figures_(*figures),
         page_tokens_(*page_tokens) {}
@@ -71,11 +72,15 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* EraseCaller(grpc::CallbackServerContext* context,
                                         const v1::EraseCallerRequest* request,
                                         v1::EraseCallerResponse* response) override;
+  grpc::ServerUnaryReactor* PurgeLeads(grpc::CallbackServerContext* context,
+                                       const v1::PurgeLeadsRequest* request,
+                                       v1::PurgeLeadsResponse* response) override;
 
  private:
   RpcGate& gate_;
   store::Storage& store_;
   const PhoneNormalizer& phones_;
+  const Clock& clock_;
   const LeadStreamContext streams_;
   ResponseFiguresCache& figures_;
   const PageTokens& page_tokens_;

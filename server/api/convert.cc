@@ -18,6 +18,17 @@ void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
   }
 }
 
+std::optional<absl::Time> FromProto(const google::protobuf::Timestamp& timestamp) {
+  // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, as google/protobuf/timestamp.proto says.
+  constexpr int64_t kMinSeconds = -62'135'596'800;
+  constexpr int64_t kMaxSeconds = 253'402'300'799;
+  if (timestamp.seconds() < kMinSeconds || timestamp.seconds() > kMaxSeconds ||
+      timestamp.nanos() < 0 || timestamp.nanos() > 999'999'999) {
+    return std::nullopt;
+  }
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
 void ToProto(const Provider& provider, v1::Provider* out) {
   out->set_provider_id(provider.provider_id);
   out->set_display_name(provider.display_name);

@@ -3,6 +3,8 @@
 #ifndef INTAKE_SERVER_API_CONVERT_H_
 #define INTAKE_SERVER_API_CONVERT_H_
 
+#include <optional>
+
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -20,6 +22,9 @@ namespace intake::api {
 
 // Unset (InfinitePast) times leave the timestamp unset.
 void ToProto(absl::Time time, google::protobuf::Timestamp* out);
+// The time of a timestamp within the range protobuf defines (years 1 to 9999, nanos from 0
+// to 999,999,999); nullopt for any other.
+std::optional<absl::Time> FromProto(const google::protobuf::Timestamp& timestamp);
 void ToProto(const Provider& provider, v1::Provider* out);
 void ToProto(const Listing& listing, v1::Listing* out);
 

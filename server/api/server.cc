@@ -120,7 +120,8 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
           /*page_size=*/256, deps.metrics},
       public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
       admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
-      admin_(&gate_, deps.store, deps.phones, stream_context_, &figures_, &page_tokens_) {}
+      admin_(&gate_, deps.store, deps.phones, deps.clock, stream_context_, &figures_,
+             &page_tokens_) {}
 
 absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOptions& options,
                                                                   const ServerDeps& deps) {

@@ -244,6 +244,13 @@ class Storage {
   // trying; calling again is safe).
   virtual absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) = 0;
 
+  // Deletes every lead last submitted before `older_than`, whatever its state, with its
+  // events, contact attempts and submissions, leaving no copy (as EraseCaller), in several
+  // transactions so that intake never waits long behind a purge. Returns the number of leads
+  // deleted. Sequences are never reused. kUnavailable if a commit failed: what went before
+  // stays purged, and calling again with the same `older_than` finishes the job.
+  virtual absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) = 0;
+
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures. `visit` must be quick and must not call the store.
   virtual absl::Status ForEachLeadSince(absl::Time since,

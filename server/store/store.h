@@ -184,6 +184,11 @@ class Store : public Storage {
   absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
 
+  // See Storage. Leads go in batches of kPurgeBatch, each in a transaction of its own, so
+  // that intake never waits long behind a purge; then the WAL is emptied (as EraseCaller).
+  absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
+  static constexpr int kPurgeBatch = 100;
+
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
   // read connection is held, so it must be quick and must not call the store.

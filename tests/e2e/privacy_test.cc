@@ -418,5 +418,67 @@ TEST_F(PrivacyTest, AnUnknownPhoneIsNotAnError) {
   EXPECT_EQ(count, 0u);
 }
 
+TEST_F(PrivacyTest, PurgeDeletesWholeLeadsUpToAPastCutoff) {
+  const std::string a = AddProvider("a");
+  const std::string old_lead = Submit(kPhone, "a-listing");
+  const v1::AdminServiceGetLeadResponse before = AdminGetLead(old_lead);
+  ASSERT_EQ(Events(a, 0, 1).size(), 1u);
+  // The cutoff: just after the old lead's submission, before the next one.
+  google::protobuf::Timestamp cutoff = before.lead().last_submit_time();
+  cutoff.set_nanos(cutoff.nanos() + 1000);
+  if (cutoff.nanos() > 999'999'999) {
+    cutoff.set_seconds(cutoff.seconds() + 1);
+    cutoff.set_nanos(cutoff.nanos() - 1'000'000'000);
+  }
+  const std::string new_lead = Submit("(212) 736-5001", "a-second");
+  const google::protobuf::Timestamp later = AdminGetLead(new_lead).lead().last_submit_time();
+  ASSERT_GT(later.seconds() * 1'000'000'000LL + later.nanos(),
+            cutoff.seconds() * 1'000'000'000LL + cutoff.nanos())
+      << "the second lead was committed after the cutoff";
+
+  const auto purge = [&](const google::protobuf::Timestamp* older_than, uint32_t* purged) {
+    v1::PurgeLeadsRequest request;
+    if (older_than != nullptr) *request.mutable_older_than() = *older_than;
+    v1::PurgeLeadsResponse response;
+    grpc::Status status = admin_->PurgeLeads(Context(admin_token_).get(), request, &response);
+    if (purged != nullptr) *purged = response.purged_leads();
+    return status;
+  };
+  // Refused cutoffs change nothing.
+  google::protobuf::Timestamp future;
+  future.set_seconds(cutoff.seconds() + 3600);
+  google::protobuf::Timestamp bad_nanos = cutoff;
+  bad_nanos.set_nanos(1'000'000'000);
+  google::protobuf::Timestamp year_10000;
+  year_10000.set_seconds(253'402'300'800);
+  for (const google::protobuf::Timestamp* t :
+       std::vector<const google::protobuf::Timestamp*>{nullptr, &future, &bad_nanos, &year_10000}) {
+    const grpc::Status status = purge(t, nullptr);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(BadFields(status), std::set<std::string>{"older_than"});
+  }
+  EXPECT_EQ(AdminGetLead(old_lead).lead().lead_id(), old_lead);
+
+  uint32_t purged = 0;
+  ASSERT_TRUE(purge(&cutoff, &purged).ok());
+  EXPECT_EQ(purged, 1u);
+  v1::AdminServiceGetLeadRequest get;
+  get.set_lead_id(old_lead);
+  v1::AdminServiceGetLeadResponse got;
+  EXPECT_EQ(admin_->GetLead(Context(admin_token_).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::GetLeadRequest provider_get;
+  provider_get.set_lead_id(old_lead);
+  v1::GetLeadResponse provider_got;
+  EXPECT_EQ(provider_->GetLead(Context(a).get(), provider_get, &provider_got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Acknowledge(a, old_lead), grpc::StatusCode::NOT_FOUND);
+  // Its events are gone from the stream; the newer lead's stay.
+  EXPECT_THAT(Describe(Events(a, 0, 1)), ElementsAre("LEAD_EVENT_TYPE_ASSIGNED " + new_lead));
+  EXPECT_EQ(AdminGetLead(new_lead).lead().state(), v1::LEAD_STATE_NEW);
+  ASSERT_TRUE(purge(&cutoff, &purged).ok());
+  EXPECT_EQ(purged, 0u) << "a repeat deletes nothing more";
+}
+
 }  // namespace
 }  // namespace intake::testing

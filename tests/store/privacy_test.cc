@@ -260,5 +260,51 @@ TEST_F(PrivacyTest, AfterTheErasureNeitherTheDatabaseNorTheWalHoldsTheSealedByte
   EXPECT_EQ(FileBytes(path()).find(phone_hash), std::string::npos) << "the keyed phone hash";
 }
 
+TEST_F(PrivacyTest, PurgeDeletesLeadsLastSubmittedBeforeTheCutoffWithAllTheirRows) {
+  AddProvider("a");
+  const absl::Time start = clock_.Now();
+  Submission old_one = TestSubmission(kPhone);
+  old_one.request_id = "old";
+  const std::string old_lead = NewLead(old_one);
+  ASSERT_TRUE(store_->AcknowledgeLead("a", old_lead).ok());
+  ASSERT_TRUE(store_->RecordContactAttempt("a", old_lead, ContactOutcome::kReached, "").ok());
+  const std::string resubmitted = NewLead(TestSubmission(kOtherPhone));
+  clock_.Advance(absl::Hours(20));
+  ASSERT_EQ(NewLead(TestSubmission(kOtherPhone)), resubmitted) << "merged: last submitted now";
+  clock_.Advance(absl::Hours(24 * 10));
+  const std::string recent = NewLead(TestSubmission("+12127365222"));
+  const uint64_t head = store_->head_sequence();
+
+  EXPECT_EQ(store_->PurgeLeads(start + absl::Hours(1)).value_or(99), 1u);
+  EXPECT_EQ(store_->GetLead(old_lead, "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetLeadEvidence(old_lead).status().code(), absl::StatusCode::kNotFound);
+  for (const char* table : {"lead_events", "contact_attempts", "submissions"}) {
+    EXPECT_EQ(
+        Query(absl::StrCat("SELECT count(*) FROM ", table, " WHERE lead_id = '", old_lead, "'")), 0)
+        << table;
+  }
+  EXPECT_TRUE(store_->GetLead(resubmitted, "").ok());
+  EXPECT_TRUE(store_->GetLead(recent, "").ok());
+  EXPECT_EQ(store_->PurgeLeads(start + absl::Hours(1)).value_or(99), 0u) << "a repeat";
+  EXPECT_EQ(store_->head_sequence(), head);
+  EXPECT_EQ(std::filesystem::file_size(path() + "-wal"), 0u);
+
+  // Sequences are never reused, even once the newest events were purged.
+  clock_.Advance(absl::Seconds(1));  // `recent` is now last submitted before the cutoff too.
+  ASSERT_EQ(store_->PurgeLeads(clock_.Now()).value_or(99), 2u);
+  EXPECT_EQ(Query("SELECT count(*) FROM lead_events"), 0);
+  NewLead(TestSubmission(kPhone));
+  EXPECT_EQ(store_->head_sequence(), head + 1);
+}
+
+TEST_F(PrivacyTest, PurgeGoesThroughEveryBatch) {
+  for (int i = 0; i < Store::kPurgeBatch * 2 + 7; ++i) {
+    NewLead(TestSubmission(absl::StrCat("+1212736", 5000 + i)));
+  }
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(store_->PurgeLeads(clock_.Now()).value_or(0), Store::kPurgeBatch * 2u + 7u);
+  EXPECT_EQ(Query("SELECT count(*) FROM leads"), 0);
+}
+
 }  // namespace
 }  // namespace intake::store
