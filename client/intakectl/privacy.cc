@@ -29,20 +29,30 @@ bool Confirmed(const Invocation& run, absl::string_view what) {
 }
 
 // The cutoff --older_than names: an age ("30d", "720h", "90m") before now, or an RFC 3339 time.
+// False for anything else, and for a cutoff before the year 1 (where google.protobuf.Timestamp
+// begins): "99999999999999d" or "inf" would otherwise overflow into a time no request can carry.
 bool ParseCutoff(absl::string_view text, absl::Time now, absl::Time* cutoff) {
+  const absl::Time earliest =
+      absl::FromUnixSeconds(google::protobuf::util::TimeUtil::kTimestampMinSeconds);
   absl::string_view days = absl::StripAsciiWhitespace(text);
   int64_t n = 0;
   absl::Duration age;
-  if (absl::ConsumeSuffix(&days, "d") && absl::SimpleAtoi(days, &n) && n > 0) {
-    *cutoff = now - absl::Hours(24 * n);
+  if (absl::ConsumeSuffix(&days, "d")) {
+    // Checked before multiplying: 24 * n must not overflow.
+    if (!absl::SimpleAtoi(days, &n) || n <= 0 || n > (now - earliest) / absl::Hours(24)) {
+      return false;
+    }
+    *cutoff = now - absl::Hours(24) * n;
     return true;
   }
-  if (absl::ParseDuration(text, &age) && age > absl::ZeroDuration()) {
+  if (absl::ParseDuration(text, &age)) {
+    if (age <= absl::ZeroDuration() || age > now - earliest) return false;
     *cutoff = now - age;
     return true;
   }
   std::string error;
-  return absl::ParseTime(absl::RFC3339_full, text, cutoff, &error) && *cutoff <= now;
+  return absl::ParseTime(absl::RFC3339_full, text, cutoff, &error) && *cutoff <= now &&
+         *cutoff >= earliest;
 }
 
 int OptOut(const Invocation& run) {

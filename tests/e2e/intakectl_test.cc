@@ -365,6 +365,12 @@ TEST(IntakectlHelpTest, BadLocalInputExitsTwoWithoutConnecting) {
            {"erase", "--phone=2127365000"},
            {"purge", "--older_than=30d"},
            {"purge", "--older_than=yesterday", "--yes"},
+           // Ages too large for any timestamp (24 * n would overflow int64), never a purge.
+           {"purge", "--older_than=999999999999999999d", "--yes"},
+           {"purge", "--older_than=3000000d", "--yes"},
+           {"purge", "--older_than=inf", "--yes"},
+           {"purge", "--older_than=0d", "--yes"},
+           {"purge", "--older_than=0000-12-31T00:00:00Z", "--yes"},
        }) {
     std::vector<std::string> full = args;
     full.insert(full.end(), kUnreachable.begin(), kUnreachable.end());
