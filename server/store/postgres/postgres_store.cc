@@ -799,6 +799,18 @@ absl::StatusOr<Lead> PostgresStore::ReassignLead(const std::string& /*lead_id*/,
   return absl::UnimplementedError("ReassignLead is not implemented on PostgreSQL yet");
 }
 
+absl::StatusOr<uint32_t> PostgresStore::OptOutCaller(absl::string_view) {
+  return absl::UnimplementedError("RecordOptOut is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<uint32_t> PostgresStore::EraseCaller(absl::string_view) {
+  return absl::UnimplementedError("EraseCaller is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<uint32_t> PostgresStore::PurgeLeads(absl::Time) {
+  return absl::UnimplementedError("PurgeLeads is not implemented on PostgreSQL yet");
+}
+
 absl::Status PostgresStore::ForEachLeadSince(absl::Time since,
                                              absl::FunctionRef<void(const LeadTimes&)> visit) {
   return WithReader<bool>([&](Connection& conn) -> absl::StatusOr<bool> {

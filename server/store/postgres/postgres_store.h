@@ -109,6 +109,11 @@ class PostgresStore : public Storage {
   absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
                                     const std::string& provider_id) override;
 
+  // kUnimplemented: privacy requests are not built on PostgreSQL yet.
+  absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
+  absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
+  absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
+
   absl::Status ForEachLeadSince(absl::Time since,
                                 absl::FunctionRef<void(const LeadTimes&)> visit) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters() override;
