@@ -1,16 +1,16 @@
 #include "server/api/provider_service.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/paging.h"
+#include "server/domain/lead.h"
 #include "server/domain/status_macros.h"
 
 namespace intake::api {
 namespace {
-
-constexpr size_t kMaxNoteChars = 500;
 
 absl::Status CheckLeadId(const std::string& lead_id) {
   if (!IsPlausibleLeadId(lead_id)) {
@@ -52,14 +52,11 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::RecordContactAttempt(
       violations.push_back({"lead_id", "must be a lead_id this server issued"});
     }
     const ContactOutcome outcome = FromProto(request->outcome(), "outcome", &violations);
-    if (!IsValidText(request->note(), 0, kMaxNoteChars)) {
-      violations.push_back(
-          {"note", "must be valid UTF-8 of at most 500 characters without control characters"});
-    }
+    std::string note = request->note();
+    for (FieldViolation& v : NormalizeContactNote(note)) violations.push_back(std::move(v));
     if (!violations.empty()) return BadRequest(violations);
     INTAKE_ASSIGN_OR_RETURN(
-        Lead lead,
-        store_.RecordContactAttempt(p.provider_id, request->lead_id(), outcome, request->note()));
+        Lead lead, store_.RecordContactAttempt(p.provider_id, request->lead_id(), outcome, note));
     figures_.Invalidate();
     ToProviderProto(lead, response->mutable_lead());
     return absl::OkStatus();

@@ -3,12 +3,14 @@
 #ifndef INTAKE_SERVER_DOMAIN_LEAD_H_
 #define INTAKE_SERVER_DOMAIN_LEAD_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/domain/field_violation.h"
 #include "server/domain/routing.h"
 #include "server/domain/submission.h"
 
@@ -85,6 +87,17 @@ struct LeadEvent {
 inline bool IsPlausibleLeadId(absl::string_view lead_id) {
   return !lead_id.empty() && lead_id.size() <= 64;
 }
+
+// The longest note a contact attempt may carry, in code points (the API's limit).
+constexpr size_t kMaxContactNoteChars = 500;
+
+// Checks a contact attempt's note and puts it in the form it is stored in: CR LF pairs folded
+// to LF, as for a submission's message (a browser's textarea sends CR LF). The note is fine
+// (the result empty) when it is then valid UTF-8 of at most kMaxContactNoteChars code points
+// whose only control characters are tab and line feed: a note may span lines, while a CR on
+// its own and every other control character are refused. Otherwise the result is one
+// violation on field "note", whose description never contains the note.
+FieldViolations NormalizeContactNote(std::string& note);
 
 struct SubmitResult {
   std::string submission_id;

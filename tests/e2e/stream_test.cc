@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -364,6 +366,35 @@ TEST_F(StreamTest, AcknowledgeIsIdempotentAndContactAttemptsAreValidated) {
   stats_request.set_listing_id("no-such-listing");
   EXPECT_EQ(intake_->GetResponseStats(Context().get(), stats_request, &stats).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// RecordContactAttemptRequest.note: free text on as many lines as needed (LF or CR LF, and
+// tabs); a CR on its own and other control characters are INVALID_ARGUMENT naming `note`,
+// and the error never repeats the note.
+TEST_F(StreamTest, AContactNoteMaySpanLines) {
+  const std::string token = AddProvider("acme");
+  ASSERT_TRUE(SubmitFor("acme", 1).ok());
+  StreamRead read = Subscribe(provider_.get(), token, 0, 1);
+  ASSERT_EQ(read.events.size(), 1u);
+  const auto contact = [&](const std::string& note) {
+    v1::RecordContactAttemptRequest request;
+    request.set_lead_id(read.events[0].lead().lead_id());
+    request.set_outcome(v1::CONTACT_OUTCOME_LEFT_VOICEMAIL);
+    request.set_note(note);
+    v1::RecordContactAttemptResponse response;
+    return provider_->RecordContactAttempt(Context(token).get(), request, &response);
+  };
+  for (const std::string note : {"Called twice.\nLeft voicemail.",
+                                 "Called twice.\r\nLeft voicemail.\r\n", "Outcome:\tvoicemail"}) {
+    const grpc::Status status = contact(note);
+    EXPECT_TRUE(status.ok()) << absl::CEscape(note) << ": " << status.error_message();
+  }
+  for (const std::string note : {"Called secretly.\rNo answer.", "Escape\x1b[2J", "Bell\a"}) {
+    const grpc::Status status = contact(note);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << absl::CEscape(note);
+    EXPECT_EQ(BadFields(status), std::set<std::string>{"note"}) << absl::CEscape(note);
+    EXPECT_FALSE(absl::StrContains(status.error_message(), "secretly")) << status.error_message();
+  }
 }
 
 // SubmitCallbackResponse.typical_response is "as GetResponseStats returns for the request's

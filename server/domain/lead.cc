@@ -1,0 +1,21 @@
+#include "server/domain/lead.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_replace.h"
+#include "server/domain/text.h"
+
+namespace intake {
+
+FieldViolations NormalizeContactNote(std::string& note) {
+  std::string folded = absl::StrReplaceAll(note, {{"\r\n", "\n"}});
+  std::optional<std::string> problem =
+      FindTextProblem(folded, {0, kMaxContactNoteChars, AllowedControls::kTabAndLineFeed});
+  if (problem.has_value()) return {FieldViolation{"note", *std::move(problem)}};
+  note = std::move(folded);
+  return {};
+}
+
+}  // namespace intake
