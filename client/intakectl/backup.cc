@@ -171,7 +171,7 @@ std::vector<Command> BackupCommands() {
        "callers' data in it needs the server's data.key, which is not in the copy: keep that "
        "key too. Restore: stop intaked, put the file in place of intake.db in its data "
        "directory (removing intake.db-wal and intake.db-shm), beside its data.key; start it.",
-       "intakectl backup --out=/var/backups/intake/intake-2024-05-01.db",
+       "intakectl backup --out=intake-2024-05-01.db",
        {{"out", "FILE", "where to write the copy (required); replaced if it exists"}},
        Backup},
   };

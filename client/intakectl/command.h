@@ -59,6 +59,12 @@ struct Command {
   std::string Path() const;
 };
 
+// The ids help examples show where a real one goes (`leads list` and `tokens issue` print
+// them), shaped like the server's. The examples spell them out; a test runs every example
+// against a real server with real ids in their place.
+inline constexpr absl::string_view kExampleLeadId = "lead-0190c5a4e2b17f3d9a6c1e8b5d2f4a07";
+inline constexpr absl::string_view kExampleTokenId = "tok-8c2f0e6a1b9d4c3e7f5a2b10";
+
 // Each group's commands, in the order help lists them; one file per group.
 std::vector<Command> ProviderCommands();  // providers.cc
 std::vector<Command> TokenCommands();     // tokens.cc

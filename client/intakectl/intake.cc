@@ -72,7 +72,7 @@ std::vector<Command> IntakeCommands() {
       {"",
        "submit",
        "Submit a callback request through IntakeService (public listener), as a form would.",
-       "intakectl submit --phone=\"(305) 555-0142\" --name=\"Sam\" --region=FL "
+       "intakectl submit --phone=\"(305) 736-5000\" --name=\"Sam\" --region=FL "
        "--listing=acme-miami --consent_text=\"I agree to be called back by Acme Recovery.\"",
        {{"phone", "PHONE", "the number to call back, any common US format (required)"},
         {"name", "TEXT", "the caller's name"},

@@ -104,7 +104,7 @@ std::vector<Command> TokenCommands() {
       {"tokens",
        "revoke",
        "Revoke a provider token; calls made with it fail from now on.",
-       "intakectl tokens revoke --token_id=tok_0123",
+       "intakectl tokens revoke --token_id=tok-8c2f0e6a1b9d4c3e7f5a2b10",
        {{"token_id", "ID", "the token's id, from tokens issue (required)"}},
        RevokeToken},
   };

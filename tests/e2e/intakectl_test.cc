@@ -12,17 +12,22 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/intakectl/command.h"
 #include "client/intakectl/exit_codes.h"
 #include "client/intakectl/hours.h"
 #include "client/intakectl/output.h"
@@ -302,6 +307,202 @@ TEST(IntakectlHelpTest, EveryCommandHasHelpWithAnExample) {
     const CtlResult r = RunCtl(args);
     EXPECT_EQ(r.exit_code, 0) << command << "\n" << r;
     EXPECT_THAT(r.out, HasSubstr("Example:\n  intakectl " + std::string(command))) << r;
+  }
+}
+
+// The commands `intakectl --help` lists: "providers create", ..., "submit", ...
+std::vector<std::string> ListedCommands() {
+  const CtlResult r = RunCtl({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  std::vector<std::string> commands;
+  bool listing = false;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    if (!listing) {
+      listing = line == "Commands:";
+      continue;
+    }
+    if (line.empty()) break;
+    // "  providers create        Create a provider."; a summary's continuation is indented more.
+    if (absl::ConsumePrefix(&line, "  ") && !absl::StartsWith(line, " ")) {
+      commands.emplace_back(line.substr(0, line.find("  ")));
+    }
+  }
+  return commands;
+}
+
+// The example line of `command`'s help ("" if it has none).
+std::string ExampleOf(const std::string& command) {
+  std::vector<std::string> args = absl::StrSplit(command, ' ');
+  args.push_back("--help");
+  const CtlResult r = RunCtl(args);
+  constexpr char kHeading[] = "Example:\n  ";
+  const size_t heading = r.out.find(kHeading);
+  if (heading == std::string::npos) return "";
+  const size_t start = heading + sizeof kHeading - 1;
+  return r.out.substr(start, r.out.find('\n', start) - start);
+}
+
+// The words a POSIX shell makes of `line`, for the plain command lines help examples are:
+// words separated by spaces, with double-quoted parts. nullopt for anything else a shell would
+// treat specially (other quoting, escapes, expansions, operators, globs): the test refuses an
+// example it cannot split exactly as a shell would.
+std::optional<std::vector<std::string>> ShellWords(absl::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  bool quoted = false;
+  for (const char c : line) {
+    if (quoted) {
+      if (c == '"') {
+        quoted = false;
+      } else if (c == '$' || c == '`' || c == '\\' || c == '!') {
+        return std::nullopt;
+      } else {
+        word.push_back(c);
+      }
+    } else if (c == ' ') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else if (absl::StrContains("'\\$`;&|<>()*?[]{}#~!\t\n", c)) {
+      return std::nullopt;
+    } else {
+      in_word = true;
+      if (c == '"') {
+        quoted = true;
+      } else {
+        word.push_back(c);
+      }
+    }
+  }
+  if (quoted) return std::nullopt;
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+TEST(IntakectlHelpTest, ShellWordsSplitsAsAShellWould) {
+  EXPECT_EQ(
+      ShellWords(R"(intakectl submit --phone="(305) 736-5000" --name="Sam")"),
+      (std::vector<std::string>{"intakectl", "submit", "--phone=(305) 736-5000", "--name=Sam"}));
+  EXPECT_EQ(ShellWords("a  \"\"b"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ShellWords("a \"\""), (std::vector<std::string>{"a", ""}));
+  for (const char* special :
+       {"a 'b'", "a $B", "a \"$B\"", "a;b", "a | b", "a > f", "a*", "a \"b", "a\\ b", "~/a"}) {
+    EXPECT_EQ(ShellWords(special), std::nullopt) << special;
+  }
+}
+
+// Every command's help example, run as written against a real intaked from a directory holding
+// the server's ./var, as a reader would run it: each succeeds. The order is one a reader could
+// follow (a provider before its listing, a lead before its acknowledgement). Only what an
+// example cannot know is filled in: the real ids in place of kExampleLeadId and
+// kExampleTokenId, and the test server's addresses in place of the default ones (through
+// INTAKE_ADDR and INTAKE_PUBLIC_ADDR, and where an example names one with --addr).
+TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
+  const std::vector<std::string> order = {"providers create",
+                                          "providers get",
+                                          "providers list",
+                                          "providers update",
+                                          "listings create",
+                                          "listings list",
+                                          "tokens issue",
+                                          "submit",
+                                          "leads list",
+                                          "leads get",
+                                          "leads tail",
+                                          "leads ack",
+                                          "leads contact",
+                                          "leads reassign",
+                                          "providers pause",
+                                          "providers resume",
+                                          "stats",
+                                          "health",
+                                          "backup",
+                                          "optout",
+                                          "erase",
+                                          "purge",
+                                          "tokens revoke"};
+  std::vector<std::string> listed = ListedCommands();
+  std::vector<std::string> ordered = order;
+  std::sort(listed.begin(), listed.end());
+  std::sort(ordered.begin(), ordered.end());
+  ASSERT_EQ(ordered, listed) << "each command help lists, once";
+
+  TempDir checkout;
+  std::unique_ptr<IntakedProcess> server = IntakedProcess::Start({}, checkout.File("var"));
+  ASSERT_NE(server, nullptr);
+  CtlOptions in_checkout;
+  in_checkout.cwd = checkout.path();
+  in_checkout.env = {"INTAKE_ADDR=" + server->admin_address(),
+                     "INTAKE_PUBLIC_ADDR=" + server->listen_address()};
+  // Privacy commands whose AdminService RPCs the server does not implement yet (the privacy
+  // issue): their examples must still be taken by the CLI and reach the server, which answers
+  // UNIMPLEMENTED. Once the server serves them, they must succeed like the rest.
+  const std::set<std::string> kNotServedYet = {"optout", "erase", "purge"};
+  std::vector<std::string> not_served;
+  std::string lead_id;
+  std::string token_id;
+  for (const std::string& command : order) {
+    SCOPED_TRACE(command);
+    std::string example = ExampleOf(command);
+    ASSERT_TRUE(absl::StartsWith(example, "intakectl " + command + " ") ||
+                example == "intakectl " + command)
+        << example;
+    const std::string as_written = example;
+    if (absl::StrContains(example, ctl::kExampleLeadId)) {
+      ASSERT_FALSE(lead_id.empty()) << "no lead yet";
+      absl::StrReplaceAll({{ctl::kExampleLeadId, lead_id}}, &example);
+    }
+    if (absl::StrContains(example, ctl::kExampleTokenId)) {
+      ASSERT_FALSE(token_id.empty()) << "no token yet";
+      absl::StrReplaceAll({{ctl::kExampleTokenId, token_id}}, &example);
+    }
+    absl::StrReplaceAll({{"127.0.0.1:50051", server->listen_address()},
+                         {"127.0.0.1:50052", server->admin_address()}},
+                        &example);
+    std::optional<std::vector<std::string>> words = ShellWords(example);
+    ASSERT_TRUE(words.has_value()) << as_written;
+    words->erase(words->begin());  // "intakectl": the binary under test.
+
+    CtlResult r;
+    if (command == "leads tail") {
+      // It follows the stream until Ctrl-C: once it has shown the lead, interrupt it.
+      Ctl tail(*words, in_checkout);
+      EXPECT_TRUE(tail.WaitForLines(2)) << "the header and the lead's event";
+      tail.Signal(SIGINT);
+      r = tail.Wait();
+      EXPECT_THAT(r.out, HasSubstr("ASSIGNED")) << as_written;
+    } else {
+      r = RunCtl(*words, in_checkout);
+    }
+    if (kNotServedYet.count(command) == 1 && r.exit_code == ctl::kExitFailed &&
+        absl::StrContains(r.err, "UNIMPLEMENTED")) {
+      // The CLI took the example and sent it; the server cannot answer it yet.
+      not_served.push_back(command);
+      continue;
+    }
+    ASSERT_EQ(r.exit_code, 0) << as_written << "\n" << r;
+
+    if (command == "submit") {
+      const CtlResult leads = RunCtl({"leads", "list", "--quiet"}, in_checkout);
+      ASSERT_EQ(leads.exit_code, 0) << leads;
+      lead_id = leads.out.substr(0, leads.out.find('\n'));
+      ASSERT_TRUE(absl::StartsWith(lead_id, "lead-")) << leads;
+    } else if (command == "tokens issue") {
+      const size_t at = r.out.find("tok-");
+      ASSERT_NE(at, std::string::npos) << r;
+      token_id = r.out.substr(at, r.out.find_first_of(" \n", at) - at);
+    }
+  }
+  // What the examples did, seen from the server: the lead was acknowledged, contacted, and
+  // then (once the server serves erasure) erased.
+  const CtlResult lead =
+      RunCtl({"leads", "get", "--lead=" + lead_id, "--output=json"}, in_checkout);
+  ASSERT_EQ(lead.exit_code, 0) << lead;
+  const bool erased = absl::c_find(not_served, "erase") == not_served.end();
+  EXPECT_THAT(lead.out, HasSubstr(erased ? "LEAD_STATE_ERASED" : "LEAD_STATE_CONTACTED")) << lead;
+  if (!not_served.empty()) {
+    std::cerr << "Not yet served, so only sent: " << absl::StrJoin(not_served, ", ") << "\n";
   }
 }
 
