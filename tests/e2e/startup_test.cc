@@ -2,12 +2,14 @@
 // a usage error. Never a crash, never a stack trace.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -73,6 +75,26 @@ TEST(StartupTest, CorruptDatabase) {
   // With its key: an existing database without one is refused before it is read.
   std::ofstream(dir.File("var/data.key")) << std::string(64, 'a');
   ExpectOneLineFailure(RunIntaked(Args(dir.File("var"))), "not a database");
+}
+
+// A database copied (not restored from a backup) into a data directory whose data.key is
+// another: refused at start, before any lead read could fail, and the key is left as it was.
+TEST(StartupTest, DatabaseSealedWithAnotherDataKey) {
+  TempDir dir;
+  {
+    std::unique_ptr<IntakedProcess> server = IntakedProcess::Start({}, dir.File("first"));
+    ASSERT_NE(server, nullptr);
+    ASSERT_EQ(server->Stop(SIGTERM).exit_code, 0);
+  }
+  std::filesystem::create_directory(dir.File("var"));
+  std::filesystem::copy_file(dir.File("first/intake.db"), dir.File("var/intake.db"));
+  const std::string other_key(64, 'b');
+  std::ofstream(dir.File("var/data.key")) << other_key << "\n";
+  ExpectOneLineFailure(RunIntaked(Args(dir.File("var"))), "is sealed with data key");
+  std::ifstream key(dir.File("var/data.key"));
+  std::string kept;
+  std::getline(key, kept);
+  EXPECT_EQ(kept, other_key);
 }
 
 TEST(StartupTest, DatabaseFromANewerIntaked) {
