@@ -79,8 +79,8 @@ ABSL_FLAG(std::string, intake_keys_file, "",
           "'#' comments). The file is re-read when it changes. Env: INTAKE_INTAKE_KEYS_FILE.");
 ABSL_FLAG(absl::Duration, dedup_window, absl::Hours(24),
           "A submission with the same phone number and target (listing, or the general "
-          "helpline) as a lead last submitted less than this long ago is merged into that "
-          "lead. Env: INTAKE_DEDUP_WINDOW.");
+          "helpline) as a lead last submitted at most this long before (the edge included) is "
+          "merged into that lead. Env: INTAKE_DEDUP_WINDOW.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(15),
           "Idle lead streams get a HEARTBEAT message this often, so proxies keep them open. "
           "Env: INTAKE_HEARTBEAT_INTERVAL.");

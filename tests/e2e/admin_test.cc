@@ -4,12 +4,14 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "intake/v1/admin_service.grpc.pb.h"
+#include "intake/v1/provider_service.grpc.pb.h"
 #include "tests/e2e/intaked_process.h"
 #include "tests/e2e/rpc_helpers.h"
 
@@ -376,6 +378,38 @@ TEST_F(AdminTest, EveryAdminRpcNeedsTheAdminToken) {
     EXPECT_EQ(admin_->ListProviders(context.get(), {}, &response).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
   }
+}
+
+// A call carrying two `authorization` headers is UNAUTHENTICATED, whichever tokens they hold
+// (a proxy that adds its own header must not decide which one counts): on AdminService, and
+// on ProviderService's unary calls and stream.
+TEST_F(AdminTest, TwoAuthorizationHeadersAreUnauthenticated) {
+  ASSERT_TRUE(CreateProvider("acme").ok());
+  const std::string provider_token = IssueToken("acme");
+  const auto twice = [](const std::string& first, const std::string& second) {
+    auto context = Context(first);
+    context->AddMetadata("authorization", "Bearer " + second);
+    return context;
+  };
+  for (const auto& [first, second] : std::vector<std::pair<std::string, std::string>>{
+           {token_, token_}, {token_, "garbage"}, {"garbage", token_}, {token_, provider_token}}) {
+    v1::ListProvidersResponse response;
+    EXPECT_EQ(admin_->ListProviders(twice(first, second).get(), {}, &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(ListProvidersWith(token_), grpc::StatusCode::OK) << "one header still works";
+
+  auto provider = v1::ProviderService::NewStub(server_->PublicChannel());
+  v1::ListLeadsResponse leads;
+  EXPECT_EQ(
+      provider->ListLeads(twice(provider_token, provider_token).get(), {}, &leads).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(provider->ListLeads(Context(provider_token).get(), {}, &leads).ok());
+  auto context = twice(provider_token, provider_token);
+  auto stream = provider->SubscribeLeads(context.get(), v1::SubscribeLeadsRequest());
+  v1::SubscribeLeadsResponse message;
+  EXPECT_FALSE(stream->Read(&message));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(AdminTest, RevokedTokenFailsOnItsVeryNextCall) {

@@ -1,5 +1,5 @@
 // Read-only looks into a running intaked's SQLite file, for end-to-end tests that must prove
-// what was (or was not) stored.
+// what was (or was not) stored, and changes to a stopped one's, for states no API call makes.
 #ifndef INTAKE_TESTS_E2E_DATABASE_H_
 #define INTAKE_TESTS_E2E_DATABASE_H_
 
@@ -90,6 +90,23 @@ inline bool CopyDatabase(const std::string& path, const std::string& to) {
   if (!ok) ADD_FAILURE() << "copying " << path << ": " << sqlite3_errmsg(copy);
   sqlite3_close(copy);
   sqlite3_close(from);
+  return ok;
+}
+
+// Runs `sql` on the database at `path`, which no server may have open; false (with a test
+// failure) on error.
+inline bool ExecSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  bool ok = false;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    char* error = nullptr;
+    ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK;
+    if (!ok) ADD_FAILURE() << sql << ": " << (error == nullptr ? "" : error);
+    sqlite3_free(error);
+  } else {
+    ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
   return ok;
 }
 

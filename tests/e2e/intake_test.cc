@@ -461,6 +461,11 @@ TEST(IntakeKeysTest, ConfiguredKeysCloseTheIntakeApi) {
   EXPECT_EQ(intake->SubmitCallback(Context(server->AdminToken()).get(), ValidRequest(), &response)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  auto twice = Context("site-key-0123456789abcdef0123456789");
+  twice->AddMetadata("authorization", "Bearer site-key-0123456789abcdef0123456789");
+  EXPECT_EQ(intake->SubmitCallback(twice.get(), ValidRequest(), &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED)
+      << "two authorization headers, even with the same key";
   EXPECT_TRUE(intake
                   ->SubmitCallback(Context("site-key-0123456789abcdef0123456789").get(),
                                    ValidRequest(), &response)

@@ -3,6 +3,7 @@
 // accepted.
 #include <signal.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "intake/v1/admin_service.grpc.pb.h"
 #include "intake/v1/intake_service.grpc.pb.h"
 #include "intake/v1/provider_service.grpc.pb.h"
+#include "tests/e2e/database.h"
 #include "tests/e2e/intaked_process.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/testing/temp_dir.h"
@@ -138,6 +140,33 @@ TEST_F(PagingTest, FollowingTokensGivesEveryLeadOnceNewestFirst) {
   ASSERT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
   EXPECT_EQ(ProviderPages(token, 1000), all);
   for (int page_size : {1, 2, 3, 4, 5, 7, 22, 23, 24}) {
+    EXPECT_EQ(AdminPages("acme", page_size), all) << "admin, page_size " << page_size;
+    EXPECT_EQ(ProviderPages(token, page_size), all) << "provider, page_size " << page_size;
+  }
+}
+
+// Leads created in the same microsecond are ordered by lead_id, and pages still neither repeat
+// nor skip one. Submissions a microsecond apart cannot be arranged from outside, so the
+// server is stopped and its leads' create_time rewritten: runs of five leads share an instant,
+// and every page size below splits some run across two pages.
+TEST_F(PagingTest, LeadsOfOneMicrosecondArePagedOnceEach) {
+  const std::string token = ProviderWithLeads("acme", kLeads);
+  ProviderWithLeads("beta", 3);
+  const std::string data_dir = server_->data_dir();
+  ASSERT_EQ(server_->Stop(SIGTERM).exit_code, 0);
+  ASSERT_TRUE(ExecSql(data_dir + "/intake.db",
+                      "UPDATE leads SET create_time_us = 1700000000000000 + "
+                      "(SELECT count(*) FROM leads AS o WHERE o.lead_id < leads.lead_id) / 5"));
+  ASSERT_EQ(QueryInt(data_dir + "/intake.db", "SELECT count(DISTINCT create_time_us) FROM leads"),
+            6);
+  Start(data_dir);
+
+  const std::vector<std::string> all = AdminPages("acme", 1000);
+  ASSERT_EQ(all.size(), static_cast<size_t>(kLeads));
+  ASSERT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
+  EXPECT_TRUE(std::is_sorted(all.rbegin(), all.rend())) << "ties newest-first by lead_id";
+  EXPECT_EQ(ProviderPages(token, 1000), all);
+  for (int page_size : {1, 2, 3, 4, 6, 7, 22}) {
     EXPECT_EQ(AdminPages("acme", page_size), all) << "admin, page_size " << page_size;
     EXPECT_EQ(ProviderPages(token, page_size), all) << "provider, page_size " << page_size;
   }

@@ -98,6 +98,22 @@ TEST_F(SubmissionsTest, DedupWindowSlidesWithTheLastSubmission) {
   EXPECT_EQ(Query("SELECT value FROM counters WHERE name = 'duplicates_merged'"), 2);
 }
 
+// "Within" the window includes its edge: a resubmission exactly dedup_window after the last
+// one is merged; a microsecond later it is a new lead.
+TEST_F(SubmissionsTest, DedupWindowIncludesItsEdge) {
+  const std::string first = Submit(ValidSubmission())->lead_id;
+  clock_.Advance(absl::Hours(24));
+  auto at_edge = Submit(ValidSubmission());
+  ASSERT_TRUE(at_edge.ok()) << at_edge.status();
+  EXPECT_EQ(at_edge->outcome, SubmissionOutcome::kMerged);
+  EXPECT_EQ(at_edge->lead_id, first);
+  clock_.Advance(absl::Hours(24) + absl::Microseconds(1));
+  auto past_edge = Submit(ValidSubmission());
+  ASSERT_TRUE(past_edge.ok()) << past_edge.status();
+  EXPECT_EQ(past_edge->outcome, SubmissionOutcome::kNewLead);
+  EXPECT_NE(past_edge->lead_id, first);
+}
+
 TEST_F(SubmissionsTest, EachLeadKeepsTheHashOfItsOwnConsentText) {
   // Alternating texts from one thread, which keeps the hash of the last text it saw.
   const std::string texts[] = {"I agree.", "I agree to be called.", "I agree."};
