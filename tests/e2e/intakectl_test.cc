@@ -435,11 +435,6 @@ TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
   in_checkout.cwd = checkout.path();
   in_checkout.env = {"INTAKE_ADDR=" + server->admin_address(),
                      "INTAKE_PUBLIC_ADDR=" + server->listen_address()};
-  // Privacy commands whose AdminService RPCs the server does not implement yet (the privacy
-  // issue): their examples must still be taken by the CLI and reach the server, which answers
-  // UNIMPLEMENTED. Once the server serves them, they must succeed like the rest.
-  const std::set<std::string> kNotServedYet = {"optout", "erase", "purge"};
-  std::vector<std::string> not_served;
   std::string lead_id;
   std::string token_id;
   for (const std::string& command : order) {
@@ -475,12 +470,6 @@ TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
     } else {
       r = RunCtl(*words, in_checkout);
     }
-    if (kNotServedYet.count(command) == 1 && r.exit_code == ctl::kExitFailed &&
-        absl::StrContains(r.err, "UNIMPLEMENTED")) {
-      // The CLI took the example and sent it; the server cannot answer it yet.
-      not_served.push_back(command);
-      continue;
-    }
     ASSERT_EQ(r.exit_code, 0) << as_written << "\n" << r;
 
     if (command == "submit") {
@@ -495,15 +484,11 @@ TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
     }
   }
   // What the examples did, seen from the server: the lead was acknowledged, contacted, and
-  // then (once the server serves erasure) erased.
+  // then erased.
   const CtlResult lead =
       RunCtl({"leads", "get", "--lead=" + lead_id, "--output=json"}, in_checkout);
   ASSERT_EQ(lead.exit_code, 0) << lead;
-  const bool erased = absl::c_find(not_served, "erase") == not_served.end();
-  EXPECT_THAT(lead.out, HasSubstr(erased ? "LEAD_STATE_ERASED" : "LEAD_STATE_CONTACTED")) << lead;
-  if (!not_served.empty()) {
-    std::cerr << "Not yet served, so only sent: " << absl::StrJoin(not_served, ", ") << "\n";
-  }
+  EXPECT_THAT(lead.out, HasSubstr("LEAD_STATE_ERASED")) << lead;
 }
 
 TEST(IntakectlHelpTest, UsageErrorsExitTwo) {
