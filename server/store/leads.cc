@@ -13,6 +13,7 @@
 #include "server/domain/status_macros.h"
 #include "server/store/rows.h"
 #include "server/store/store.h"
+#include "server/store/submission_fields.h"
 
 namespace intake::store {
 namespace {
@@ -77,18 +78,9 @@ Lead Store::ReadLead(SQLite::Statement& row, int first) const {
   lead.routing_detail = column(5).getString();
   lead.region = column(6).getString();
   if (!column(7).isNull()) {
-    absl::StatusOr<std::vector<std::string>> fields = cipher_.Open(Blob(column(7)));
-    if (!fields.ok() || fields->size() != 7) {
-      // Not the caller's fault and not retryable: surfaces as kInternal, without data.
-      throw std::runtime_error("a lead's sealed data does not open with the data key");
-    }
-    lead.caller_name = (*fields)[0];
-    lead.phone = (*fields)[1];
-    lead.postal_code = (*fields)[2];
-    lead.message = (*fields)[3];
-    lead.form.client_ip = (*fields)[4];
-    lead.form.user_agent = (*fields)[5];
-    lead.form.referrer = (*fields)[6];
+    // Not the caller's fault and not retryable: surfaces as kInternal, without data.
+    const absl::Status opened = OpenPersonalFields(cipher_, Blob(column(7)), lead);
+    if (!opened.ok()) throw std::runtime_error(std::string(opened.message()));
   }
   lead.form.form_id = column(8).getString();
   lead.form.page_url = column(9).getString();

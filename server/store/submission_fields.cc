@@ -32,13 +32,20 @@ std::vector<std::string> PersonalFields(const Submission& s) {
 }
 
 std::string CanonicalPayload(const Submission& s, bool bot) {
-  std::vector<std::string> fields = PersonalFields(s);
-  fields.insert(fields.end(),
-                {s.listing_id, s.region, s.consent_granted ? "1" : "0", s.consent_text,
-                 absl::StrJoin(s.advertisers, "\n"), s.form.form_id, s.form.page_url,
-                 s.form.utm_source, s.form.utm_medium, s.form.utm_campaign, bot ? "bot" : ""});
+  const std::string advertisers = absl::StrJoin(s.advertisers, "\n");
+  const absl::string_view fields[] = {// PersonalFields, in their order.
+                                      s.caller_name, s.phone, s.postal_code, s.message,
+                                      s.form.client_ip, s.form.user_agent, s.form.referrer,
+                                      // Then the rest.
+                                      s.listing_id, s.region, s.consent_granted ? "1" : "0",
+                                      s.consent_text, advertisers, s.form.form_id, s.form.page_url,
+                                      s.form.utm_source, s.form.utm_medium, s.form.utm_campaign,
+                                      bot ? "bot" : ""};
+  size_t size = 0;
+  for (const absl::string_view f : fields) size += f.size() + 8;
   std::string joined;
-  for (const std::string& f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
+  joined.reserve(size);
+  for (const absl::string_view f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
   return joined;
 }
 

@@ -16,27 +16,13 @@
 #include "server/domain/status_macros.h"
 #include "server/store/rows.h"
 #include "server/store/store.h"
+#include "server/store/submission_fields.h"
 
 namespace intake::store {
 namespace {
 
 using rows::FromMicros;
 using rows::ToMicros;
-
-// An id with a readable prefix: the creation time in microseconds, then 64 random bits. The
-// time first keeps the primary-key B-trees growing at their right edge (random keys touch
-// index pages all over the file, and each touched page is written to the WAL at every
-// commit); the random part keeps ids unguessable and collision-free. An id reveals when it
-// was made, which the lead's create_time says anyway, and nothing of counts.
-std::string NewId(absl::string_view prefix, absl::Time now) {
-  unsigned char bytes[16];
-  const auto micros = static_cast<uint64_t>(absl::ToUnixMicros(now));
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(micros >> (56 - 8 * i));
-  randombytes_buf(bytes + 8, 8);
-  char hex[sizeof bytes * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  return absl::StrCat(prefix, hex);
-}
 
 // SHA-256 of a consent text. A form shows every caller the same text, so each thread keeps
 // the last one it hashed (a 400-character text costs as much to hash as to store).
@@ -54,32 +40,6 @@ const std::string& ConsentSha256(const std::string& text) {
 
 void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob) {
   stmt.bind(index, blob.data(), static_cast<int>(blob.size()));
-}
-
-// The personal data of a submission, in the order Seal keeps it.
-std::vector<std::string> PersonalFields(const Submission& s) {
-  return {s.caller_name,    s.phone,           s.postal_code,  s.message,
-          s.form.client_ip, s.form.user_agent, s.form.referrer};
-}
-
-// Everything the caller sent (the honeypot verdict included), canonically, so that a
-// request_id replayed with any difference is told apart from a retry.
-std::string CanonicalPayload(const Submission& s, bool bot) {
-  const std::string advertisers = absl::StrJoin(s.advertisers, "\n");
-  const absl::string_view fields[] = {// PersonalFields, in their order.
-                                      s.caller_name, s.phone, s.postal_code, s.message,
-                                      s.form.client_ip, s.form.user_agent, s.form.referrer,
-                                      // Then the rest.
-                                      s.listing_id, s.region, s.consent_granted ? "1" : "0",
-                                      s.consent_text, advertisers, s.form.form_id, s.form.page_url,
-                                      s.form.utm_source, s.form.utm_medium, s.form.utm_campaign,
-                                      bot ? "bot" : ""};
-  size_t size = 0;
-  for (const absl::string_view f : fields) size += f.size() + 8;
-  std::string joined;
-  joined.reserve(size);
-  for (const absl::string_view f : fields) absl::StrAppend(&joined, f.size(), ":", f, ";");
-  return joined;
 }
 
 void Count(StatementCache& sql, const char* counter) {
