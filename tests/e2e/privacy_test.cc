@@ -193,6 +193,7 @@ class PrivacyTest : public ::testing::Test {
 // "<TYPE> <lead_id>" for each event, to compare streams in one glance.
 std::vector<std::string> Describe(const std::vector<v1::SubscribeLeadsResponse>& events) {
   std::vector<std::string> out;
+  out.reserve(events.size());
   for (const auto& e : events) {
     out.push_back(absl::StrCat(v1::LeadEventType_Name(e.type()), " ", e.lead().lead_id()));
   }
@@ -383,8 +384,7 @@ TEST_F(PrivacyTest, BadPhonesAreRefusedNamingTheFieldAndChangeNothing) {
                                         "(212) 555-0123",  // Fictional 555-01XX.
                                         "(900) 736-5000",  // Premium rate.
                                         std::string(33, '2'),
-                                        "212\x01"
-                                        " 736 5000"};
+                                        std::string("212\x01 736 5000")};
   for (const std::string& phone : bad) {
     for (const bool erase : {false, true}) {
       const grpc::Status status = erase ? Erase(phone) : OptOut(phone);
