@@ -18,4 +18,11 @@ FieldViolations NormalizeContactNote(std::string& note) {
   return {};
 }
 
+absl::Status CheckFeedbackAllowed(const Lead& lead) {
+  if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
+    return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace intake

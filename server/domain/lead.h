@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/field_violation.h"
@@ -98,6 +99,10 @@ constexpr size_t kMaxContactNoteChars = 500;
 // its own and every other control character are refused. Otherwise the result is one
 // violation on field "note", whose description never contains the note.
 FieldViolations NormalizeContactNote(std::string& note);
+
+// Whether a provider may still acknowledge `lead` or record a contact attempt on it: not once
+// the caller opted out or was erased (kFailedPrecondition, the same for every backend).
+absl::Status CheckFeedbackAllowed(const Lead& lead);
 
 struct SubmitResult {
   std::string submission_id;

@@ -215,9 +215,7 @@ absl::StatusOr<Lead> Store::LeadForFeedback(SQLite::Database& db, const std::str
   query.bind(2, provider_id);
   if (!query.executeStep()) return LeadNotFound();
   Lead lead = ReadLead(query);
-  if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
-    return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");
-  }
+  INTAKE_RETURN_IF_ERROR(CheckFeedbackAllowed(lead));
   return lead;
 }
 

@@ -55,5 +55,19 @@ TEST(ContactNoteTest, InvalidUtf8IsRefusedWithoutEchoingIt) {
   EXPECT_EQ(Normalized("caf\xe9"), "refused: must be valid UTF-8");
 }
 
+TEST(CheckFeedbackAllowedTest, RefusesOnlyOptedOutAndErasedLeads) {
+  Lead lead;
+  for (const LeadState state :
+       {LeadState::kNew, LeadState::kUnassigned, LeadState::kAcknowledged, LeadState::kContacted}) {
+    lead.state = state;
+    EXPECT_TRUE(CheckFeedbackAllowed(lead).ok()) << static_cast<int>(state);
+  }
+  for (const LeadState state : {LeadState::kOptedOut, LeadState::kErased}) {
+    lead.state = state;
+    EXPECT_EQ(CheckFeedbackAllowed(lead).code(), absl::StatusCode::kFailedPrecondition)
+        << static_cast<int>(state);
+  }
+}
+
 }  // namespace
 }  // namespace intake

@@ -739,9 +739,7 @@ absl::StatusOr<Lead> PostgresStore::LeadForFeedback(WriteTxn& txn, const std::st
                                    {lead_id, provider_id}));
   if (rows.rows() != 1) return LeadNotFound();
   INTAKE_ASSIGN_OR_RETURN(Lead lead, ReadLead(rows, 0));
-  if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
-    return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");
-  }
+  INTAKE_RETURN_IF_ERROR(CheckFeedbackAllowed(lead));
   return lead;
 }
 
