@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/database.h"
 #include "tests/e2e/load_helpers.h"
@@ -60,7 +62,8 @@ pid_t SpawnIntakectl(const std::vector<std::string>& args, const std::string& ou
 
 // A dashboard frozen with SIGSTOP for 60 s while 1,000 leads/s arrive for its provider: the
 // submit p99 and intaked's heap stay within 10 % of a server under the same load at the same
-// time without it, and once thawed the dashboard receives every event, in order.
+// time without it (judged where the machine is quiet enough to tell 10 %), and once thawed the
+// dashboard receives every event, in order.
 TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
   constexpr int kRate = 1000;
   constexpr absl::Duration kFrozen = absl::Seconds(60);
@@ -97,39 +100,65 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
   ASSERT_FALSE(PrintedSequences(printed).empty()) << "the dashboard never received a lead";
   ASSERT_EQ(kill(dashboard, SIGSTOP), 0);
 
-  bench::OpenLoopResult plain_run;
-  std::thread plain_load(
-      [&] { plain_run = SubmitAtRate(plain, "plainload0000000", kRate, kFrozen); });
-  bench::OpenLoopResult frozen_run = SubmitAtRate(frozen, "frozenload000000", kRate, kFrozen);
-  plain_load.join();
+  // Both servers take the same load at the same time, in windows: a burst of other work on the
+  // machine (CI builds an image beside the tests) lands in a window or two, while a cost of the
+  // frozen dashboard would show in every one. Only windows where the server without it answered
+  // as a quiet machine does on tmpfs (a p99 of a few milliseconds) can judge 10 %.
+  constexpr int kWindows = 6;
+  constexpr absl::Duration kQuietP99 = absl::Milliseconds(5);
+  int quiet_windows = 0;
+  int windows_within = 0;
+  uint64_t plain_calls = 0;
+  uint64_t plain_errors = 0;
+  uint64_t frozen_errors = 0;
+  bool last_window_quiet = false;
+  for (int w = 0; w < kWindows; ++w) {
+    const std::string plain_tag = absl::StrFormat("plainload%07d", w);
+    const std::string frozen_tag = absl::StrFormat("frozenload%06d", w);
+    bench::OpenLoopResult plain_run;
+    std::thread plain_load(
+        [&] { plain_run = SubmitAtRate(plain, plain_tag, kRate, kFrozen / kWindows); });
+    bench::OpenLoopResult frozen_run = SubmitAtRate(frozen, frozen_tag, kRate, kFrozen / kWindows);
+    plain_load.join();
+    plain_calls += plain_run.calls.started;
+    plain_errors += plain_run.calls.error_count();
+    frozen_errors += frozen_run.calls.error_count();
+    const std::optional<absl::Duration> plain_p99 = plain_run.calls.ok_latencies.Percentile(0.99);
+    const std::optional<absl::Duration> frozen_p99 = frozen_run.calls.ok_latencies.Percentile(0.99);
+    last_window_quiet = plain_p99.has_value() && frozen_p99.has_value() && *plain_p99 <= kQuietP99;
+    std::cout << "window " << w << ": submit p99 "
+              << (plain_p99 ? *plain_p99 : absl::ZeroDuration()) << " without a dashboard, "
+              << (frozen_p99 ? *frozen_p99 : absl::ZeroDuration()) << " with a frozen one"
+              << (last_window_quiet ? "" : " (machine busy: not judged)") << "\n";
+    if (!last_window_quiet) continue;
+    ++quiet_windows;
+    // 10 %, and half a millisecond of scheduling noise between two processes on two cores.
+    if (*frozen_p99 <= *plain_p99 * 1.10 + absl::Microseconds(500)) ++windows_within;
+  }
   const int64_t plain_heap = AnonymousKib(plain.process->pid());
   const int64_t frozen_heap = AnonymousKib(frozen.process->pid());
   ASSERT_EQ(kill(dashboard, SIGCONT), 0);
 
-  // A machine too busy to offer the load during the run cannot judge the promise.
-  if (plain_run.calls.error_count() * 100 > plain_run.calls.started) {
-    kill(dashboard, SIGKILL);
-    waitpid(dashboard, nullptr, 0);
-    GTEST_SKIP() << "this machine could not take " << kRate
-                 << " leads/s during the run: " << plain_run.calls.error_count() << " of "
-                 << plain_run.calls.started << " calls to the server without a dashboard failed";
+  // A machine too busy to take the load from the server without a dashboard cannot judge
+  // whether the other one failed more calls.
+  if (plain_errors * 100 <= plain_calls) {
+    EXPECT_LE(frozen_errors, plain_errors + 10);
   }
-  EXPECT_LE(frozen_run.calls.error_count(), plain_run.calls.error_count() + 10);
-  const absl::Duration plain_p99 = *plain_run.calls.ok_latencies.Percentile(0.99);
-  const absl::Duration frozen_p99 = *frozen_run.calls.ok_latencies.Percentile(0.99);
-  // On tmpfs a server that keeps up answers in a few milliseconds; a p99 far above that says
-  // both servers were fighting other work for the CPU: 10 % is then noise, and each heap holds
-  // whatever calls happened to be queued. Then only the catch-up below is judged.
-  if (plain_p99 <= absl::Milliseconds(25)) {
-    // 10 %, and half a millisecond of scheduling noise between two processes on two cores.
-    EXPECT_LE(frozen_p99, plain_p99 * 1.10 + absl::Microseconds(500)) << "plain p99 " << plain_p99;
-    EXPECT_LE(frozen_heap, plain_heap * 11 / 10) << "RssAnon KiB, plain " << plain_heap;
+  if (quiet_windows >= kWindows / 2) {
+    EXPECT_GE(windows_within * 2, quiet_windows)
+        << "the frozen dashboard's server was slower by more than 10 % in "
+        << quiet_windows - windows_within << " of " << quiet_windows << " quiet windows";
   } else {
-    std::cout << "not judging latency and heap: the machine was too busy (submit p99 " << plain_p99
-              << " without a dashboard, " << frozen_p99 << " with)\n";
+    std::cout << "not judging latency: only " << quiet_windows << " of " << kWindows
+              << " windows found the machine quiet\n";
   }
-  RecordProperty("plain_p99_us", static_cast<int>(absl::ToInt64Microseconds(plain_p99)));
-  RecordProperty("frozen_p99_us", static_cast<int>(absl::ToInt64Microseconds(frozen_p99)));
+  // Each heap holds whatever calls happened to be queued at the end; on a quiet machine that is
+  // little, while a queue for the frozen stream would hold 60,000 events.
+  if (last_window_quiet) {
+    EXPECT_LE(frozen_heap, plain_heap * 11 / 10) << "RssAnon KiB, plain " << plain_heap;
+  }
+  RecordProperty("quiet_windows", quiet_windows);
+  RecordProperty("windows_within_10_percent", windows_within);
   RecordProperty("plain_anon_kib", static_cast<int>(plain_heap));
   RecordProperty("frozen_anon_kib", static_cast<int>(frozen_heap));
 
