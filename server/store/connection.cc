@@ -32,6 +32,10 @@ absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const std::stri
     db->exec(role == ConnectionRole::kWriter ? "PRAGMA cache_size=-65536"
                                              : "PRAGMA cache_size=-16384");
     db->exec("PRAGMA mmap_size=1073741824");
+    // Temporary files in memory: the statement journal of each write's savepoint in a batch
+    // would otherwise spill past 64 KiB to a file in /var/tmp, a write(2) per page on another
+    // file system, outside the data dir that erasure and backups reason about.
+    db->exec("PRAGMA temp_store=MEMORY");
     if (role == ConnectionRole::kWriter) db->exec("PRAGMA wal_autocheckpoint=0");
     if (role == ConnectionRole::kReader) db->exec("PRAGMA query_only=ON");
     return db;

@@ -32,6 +32,7 @@ TEST_P(ConnectionPragmaTest, RunsWithTheRequiredPragmas) {
   EXPECT_EQ(Pragma(**db, "synchronous"), "2");  // FULL
   EXPECT_EQ(Pragma(**db, "foreign_keys"), "1");
   EXPECT_EQ(Pragma(**db, "secure_delete"), "1");
+  EXPECT_EQ(Pragma(**db, "temp_store"), "2");  // MEMORY: no statement journal in /var/tmp
   EXPECT_EQ(Pragma(**db, "busy_timeout"), "5000");
   EXPECT_EQ(Pragma(**db, "wal_autocheckpoint"),
             GetParam() == ConnectionRole::kWriter ? "0" : "1000");
