@@ -291,16 +291,17 @@ uintmax_t WalBytesAfterSteadyWrites(int checkpoint_frames, int commits) {
   return std::filesystem::file_size(path + "-wal");
 }
 
-TEST(GroupCommitWriterCheckpointTest, TheWalStaysNearCheckpointFramesUnderSteadyWrites) {
+TEST(GroupCommitWriterCheckpointTest, TheWalStartsOverAfterCheckpointsUnderSteadyWrites) {
   constexpr int kCommits = 1000;
   constexpr int kCheckpointFrames = 64;
   constexpr uintmax_t kFrameBytes = 24 + 4096;  // Frame header + page.
   // Each commit writes at least one frame, so without checkpoints the WAL holds them all.
-  EXPECT_GE(WalBytesAfterSteadyWrites(/*checkpoint_frames=*/0, kCommits), kCommits * kFrameBytes);
-  // With them, the WAL starts over once the checkpoint has copied it (a reader mid-snapshot
-  // may delay that by a commit or two).
-  EXPECT_LE(WalBytesAfterSteadyWrites(kCheckpointFrames, kCommits),
-            32 + uintmax_t{4} * kCheckpointFrames * kFrameBytes);
+  const uintmax_t without = WalBytesAfterSteadyWrites(/*checkpoint_frames=*/0, kCommits);
+  EXPECT_GE(without, kCommits * kFrameBytes);
+  // With them, the WAL starts over once the checkpoint has copied it. A reader mid-snapshot
+  // delays that until it ends: a commit or two on a quiet machine, more when the reader's
+  // thread is descheduled on a loaded one; a WAL that never restarts would hold all 1,000.
+  EXPECT_LE(WalBytesAfterSteadyWrites(kCheckpointFrames, kCommits), without / 4);
 }
 
 // Records what the writer tells its observer.
