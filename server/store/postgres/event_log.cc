@@ -98,6 +98,39 @@ Query AppendEventsQuery(absl::Span<const LeadEvent> events) {
        absl::StrCat("{", absl::StrJoin(times, ","), "}"), std::string(kEventsChannel), suffix}};
 }
 
+std::vector<Query> StampAssignedQueries(absl::Span<const LeadEvent> events) {
+  // Each provider once, at its newest assignment, in assignment order.
+  std::vector<const LeadEvent*> newest;
+  for (const LeadEvent& e : events) {
+    if (e.type != LeadEventType::kAssigned || e.provider_id.empty()) continue;
+    auto earlier = std::find_if(newest.begin(), newest.end(), [&](const LeadEvent* n) {
+      return n->provider_id == e.provider_id;
+    });
+    if (earlier != newest.end()) newest.erase(earlier);
+    newest.push_back(&e);
+  }
+  if (newest.empty()) return {};
+  std::vector<std::string> provider_ids, times;
+  for (const LeadEvent* e : newest) {
+    provider_ids.push_back(e->provider_id);
+    times.push_back(absl::StrCat(absl::ToUnixMicros(e->event_time)));
+  }
+  const std::string providers = ArrayLiteral(provider_ids);
+  return {// ORDER BY below the row locks: they are taken in id order. NO KEY: the leads of the
+          // other replicas' batches hold KEY SHARE locks on these rows (their foreign key), which
+          // FOR UPDATE would wait for, and they wait for this batch's in turn.
+          {"SELECT 1 FROM providers WHERE provider_id = ANY($1::text[]) ORDER BY provider_id "
+           "FOR NO KEY UPDATE",
+           {providers}},
+          // greatest(time, top) + rank grows strictly with rank since times do not go back.
+          {R"sql(
+      UPDATE providers p SET last_assigned_us = greatest(a.time_us, top.last_us) + a.rank
+      FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS a (provider_id, time_us, rank),
+           (SELECT coalesce(max(last_assigned_us), 0) AS last_us FROM providers) AS top
+      WHERE p.provider_id = a.provider_id)sql",
+           {providers, absl::StrCat("{", absl::StrJoin(times, ","), "}")}}};
+}
+
 absl::StatusOr<uint64_t> AppendedHead(const Result& result) {
   if (result.rows() != 1 || result.columns() != 2) {
     return absl::InternalError("not the result of appending events");

@@ -76,6 +76,14 @@ std::optional<EventsNotification> ParseEventsNotification(absl::string_view payl
 // ends. Its result is read by AppendedHead. `events` must not be empty.
 Query AppendEventsQuery(absl::Span<const LeadEvent> events);
 
+// The statements that move providers.last_assigned_us (what rotation's "assigned a lead least
+// recently" reads) for the ASSIGNED events among `events`: every path that assigns a lead
+// appends one, so none can forget the stamp. Each provider's stamp lands above every stamp
+// in the table and follows the order of its newest assignment in `events`, whatever this
+// replica's clock says. The batch sends them at its end, before its counters and events:
+// they lock the providers' rows, in id order (locks.h). Empty when `events` assigns nothing.
+std::vector<Query> StampAssignedQueries(absl::Span<const LeadEvent> events);
+
 // The last sequence an AppendEventsQuery result numbered (the new head). kInternal for a
 // result of another statement.
 absl::StatusOr<uint64_t> AppendedHead(const Result& result);

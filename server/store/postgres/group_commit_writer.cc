@@ -206,6 +206,7 @@ absl::Status GroupCommitWriter::ApplyAndCommit(std::deque<Write>& batch,
     results[i] = std::move(status);
   }
   if (failure.ok()) {
+    for (Query& stamp : StampAssignedQueries(events)) prelude.push_back(std::move(stamp));
     for (const auto& [name, delta] : counters) {
       if (delta == 0) continue;
       prelude.push_back(

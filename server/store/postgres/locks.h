@@ -6,6 +6,10 @@
 //   2. Dedup keys (DedupLockKey), all of a batch at its start, in ascending key order.
 //   3. kRouting, by a write that routes a lead by rotation.
 //   4. Row locks taken by the writes' statements.
+//   4a. The providers rows of the batch's ASSIGNED events, in id order, at the batch's end
+//      (StampAssignedQueries): every batch that assigns leads stamps them, so stamping each
+//      in its write would lock them in assignment order, and two replicas assigning to acme
+//      and beta in opposite orders would deadlock.
 //   4b. The counters rows the batch's writes add to, in name order, at the batch's end
 //      (WriteTxn::AddToCounter).
 //   5. The event log's head row (event_log.h), by the batch's last statement before COMMIT.

@@ -101,21 +101,6 @@ Page<T> ReadPage(const Result& rows, int limit, T (*read)(const Result&, int),
   return page;
 }
 
-// Appends an ASSIGNED event and moves the provider's last_assigned_us, which rotation orders
-// by. Under the routing lock, stamps only grow whatever this replica's clock says, so the
-// order of assignments across replicas is the order the lock was taken in.
-absl::Status AppendAssigned(WriteTxn& txn, const std::string& lead_id,
-                            const std::string& provider_id, int64_t now) {
-  txn.AppendEvent(LeadEvent{0, LeadEventType::kAssigned, lead_id, provider_id, FromMicros(now)});
-  if (provider_id.empty()) return absl::OkStatus();
-  return txn
-      .Exec(
-          "UPDATE providers SET last_assigned_us = greatest($1::bigint, (SELECT "
-          "coalesce(max(last_assigned_us), 0) + 1 FROM providers)) WHERE provider_id = $2",
-          {now, provider_id})
-      .status();
-}
-
 // The routing candidates: every ACTIVE provider, when it was last assigned a lead and how
 // many it was assigned since its local midnight, by any replica or earlier in this batch.
 struct Candidates {
@@ -133,6 +118,16 @@ absl::StatusOr<Candidates> LoadCandidates(WriteTxn& txn, absl::Time now) {
     out.providers.push_back(ReadProvider(rows, i));
     last_assigned.push_back(rows.IsNull(i, 9) ? absl::InfinitePast()
                                               : FromMicros(rows.Int64(i, 9)));
+  }
+  // The batch's earlier assignments are stamped only at its end: each is the newest yet.
+  for (const LeadEvent& e : txn.batch_events()) {
+    if (e.type != LeadEventType::kAssigned) continue;
+    for (size_t i = 0; i < out.providers.size(); ++i) {
+      if (out.providers[i].provider_id != e.provider_id) continue;
+      absl::Time top = e.event_time;
+      for (absl::Time t : last_assigned) top = std::max(top, t);
+      last_assigned[i] = top + absl::Microseconds(1);
+    }
   }
   for (size_t i = 0; i < out.providers.size(); ++i) {
     const Provider& p = out.providers[i];
@@ -582,7 +577,8 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
                 s.form.utm_source, s.form.utm_medium, s.form.utm_campaign,
                 Param::Bytes(consent_hash), absl::StrJoin(s.advertisers, "\n"), now}}})
           .status());
-  INTAKE_RETURN_IF_ERROR(AppendAssigned(txn, lead_id, decision.provider_id, now));
+  // The batch stamps the provider's last_assigned_us at its end (StampAssignedQueries).
+  txn.AppendEvent(LeadEvent{0, LeadEventType::kAssigned, lead_id, decision.provider_id, now_time});
   INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
                                           SubmissionOutcome::kNewLead, lead_id, now));
   txn.AddToCounter("leads", 1);
