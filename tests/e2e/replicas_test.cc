@@ -3,12 +3,16 @@
 // fleet's secrets that no replica writes. Leads submitted to any replica reach a provider's
 // stream on any other, in strictly increasing sequence with no gap in the log; duplicates
 // arriving at once on different replicas make one lead; tokens issued or revoked through one
-// replica hold on all.
+// replica hold on all; three replicas under random load keep every stream complete while
+// subscribers hop between them; a replica SIGKILLed under load loses no acknowledged lead.
+#include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -22,6 +26,7 @@
 #include "intake/v1/admin_service.grpc.pb.h"
 #include "intake/v1/intake_service.grpc.pb.h"
 #include "intake/v1/provider_service.grpc.pb.h"
+#include "server/store/postgres/connection.h"
 #include "tests/e2e/intaked_process.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/testing/pg_server.h"
@@ -107,14 +112,20 @@ class ReplicasTest : public ::testing::Test {
     return s.error_code();
   }
 
-  static grpc::Status Submit(Replica& r, const std::string& listing, int n,
-                             const std::string& request_id = "") {
+  // A submission of caller `n` (each n its own phone) to `listing`.
+  static v1::SubmitCallbackRequest Request(const std::string& listing, int n,
+                                           const std::string& request_id = "") {
     v1::SubmitCallbackRequest request =
         ValidRequest(absl::StrFormat("(212) %03d-%04d", 200 + n / 10000, n % 10000));
     request.set_listing_id(listing);
     request.set_request_id(request_id);
+    return request;
+  }
+
+  static grpc::Status Submit(Replica& r, const std::string& listing, int n,
+                             const std::string& request_id = "") {
     v1::SubmitCallbackResponse response;
-    return r.intake->SubmitCallback(Context().get(), request, &response);
+    return r.intake->SubmitCallback(Context().get(), Request(listing, n, request_id), &response);
   }
 
   // Reads `token`'s stream on `r` from `after` until `count` events (heartbeats aside) came.
@@ -136,6 +147,24 @@ class ReplicasTest : public ::testing::Test {
                     << " events: " << status.error_code() << " " << status.error_message();
     }
     return events;
+  }
+
+  // The whole event log as the database holds it: each event's provider ("" for an
+  // unassigned lead), by sequence.
+  std::map<uint64_t, std::string> EventLog() const {
+    std::map<uint64_t, std::string> log;
+    absl::StatusOr<std::unique_ptr<store::postgres::Connection>> conn =
+        store::postgres::Connection::Open(uri_, "replicas-test");
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    if (!conn.ok()) return log;
+    absl::StatusOr<store::postgres::Result> rows =
+        (*conn)->Exec("SELECT sequence, coalesce(provider_id, '') FROM lead_events");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    if (!rows.ok()) return log;
+    for (int i = 0; i < rows->rows(); ++i) {
+      log[static_cast<uint64_t>(rows->Int64(i, 0))] = std::string(rows->Text(i, 1));
+    }
+    return log;
   }
 
   TempDir secrets_;
@@ -280,6 +309,231 @@ TEST_F(ReplicasTest, OneRequestIdSentToBothReplicasAtOnceIsStoredOnce) {
   std::vector<v1::SubscribeLeadsResponse> next = Read(a, acme, events.back().sequence(), 1);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].sequence(), events.back().sequence() + 1);
+}
+
+// Issue 17's fleet test. Three replicas on one database; 3,000 leads submitted round-robin to
+// all three by several clients, each pausing at random between calls, so commits of the
+// replicas interleave in every order; midway, one caller's 50 simultaneous submissions spread
+// over the three; all the while a subscriber per provider, starting on a replica of its own,
+// reads its stream live and reconnects 5 times, each time to the next replica, resuming from
+// its cursor. Each stream must end with exactly the events of its provider that the log holds,
+// in strictly increasing sequence, and the log itself must have no gap.
+TEST_F(ReplicasTest, ThreeReplicasUnderRandomLoadKeepEveryStreamCompleteAndInOrder) {
+  constexpr int kReplicas = 3;
+  constexpr int kLeads = 3000;
+  constexpr int kClients = 6;
+  constexpr int kDuplicates = 50;
+  constexpr int kDuplicateCaller = 9999;
+  constexpr int kSegments = 6;  // One stream, then 5 reconnects.
+  std::vector<Replica> replicas;
+  replicas.reserve(kReplicas);
+  for (int i = 0; i < kReplicas; ++i) {
+    replicas.push_back(StartReplica());
+    ASSERT_NE(replicas.back().process, nullptr);
+  }
+  const std::vector<std::string> providers = {"acme", "beta", "gamma"};
+  std::vector<std::string> tokens;
+  tokens.reserve(providers.size());
+  for (int p = 0; p < kReplicas; ++p) tokens.push_back(AddProvider(replicas[p], providers[p]));
+  for (Replica& r : replicas) {
+    for (const std::string& token : tokens) {
+      ASSERT_EQ(ProviderCallSettles(r, token, grpc::StatusCode::UNAUTHENTICATED),
+                grpc::StatusCode::OK);
+    }
+  }
+  // Lead n goes to replica n % 3 and to provider (n / 3) % 3's listing, so every replica
+  // serves every provider; the duplicates are acme's.
+  std::vector<size_t> expected(providers.size(), 0);
+  for (int n = 0; n < kLeads; ++n) ++expected[(n / kReplicas) % providers.size()];
+  expected[0] += kDuplicates;
+
+  std::vector<std::vector<v1::SubscribeLeadsResponse>> streams(providers.size());
+  std::vector<std::thread> subscribers;
+  subscribers.reserve(providers.size());
+  for (size_t p = 0; p < providers.size(); ++p) {
+    subscribers.emplace_back([&, p] {
+      std::vector<v1::SubscribeLeadsResponse>& stream = streams[p];
+      uint64_t cursor = 0;
+      for (int segment = 0; segment < kSegments; ++segment) {
+        const size_t until = expected[p] * (segment + 1) / kSegments;
+        Replica& on = replicas[(p + segment) % replicas.size()];
+        std::vector<v1::SubscribeLeadsResponse> got =
+            Read(on, tokens[p], cursor, until - stream.size());
+        if (got.empty()) return;  // Read failed the test already.
+        stream.insert(stream.end(), got.begin(), got.end());
+        cursor = stream.back().sequence();
+      }
+    });
+  }
+
+  std::atomic<int> acknowledged{0};
+  std::vector<std::thread> clients;
+  clients.reserve(kClients + kDuplicates);
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      std::mt19937 random(c);
+      std::uniform_int_distribution<int> pause_us(0, 2000);
+      for (int n = c; n < kLeads; n += kClients) {
+        absl::SleepFor(absl::Microseconds(pause_us(random)));
+        const std::string& listing = providers[(n / kReplicas) % providers.size()] + "-listing";
+        const grpc::Status s = Submit(replicas[n % kReplicas], listing, n);
+        EXPECT_TRUE(s.ok()) << "lead " << n << ": " << s.error_code() << " " << s.error_message();
+        ++acknowledged;
+      }
+    });
+  }
+  // The duplicates go out at once when about half of the leads are in.
+  auto* start = new absl::Barrier(kDuplicates);
+  for (int d = 0; d < kDuplicates; ++d) {
+    clients.emplace_back([&, d, start] {
+      while (acknowledged.load() < kLeads / 2) absl::SleepFor(absl::Milliseconds(1));
+      if (start->Block()) delete start;
+      EXPECT_TRUE(Submit(replicas[d % kReplicas], "acme-listing", kDuplicateCaller).ok());
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (std::thread& t : subscribers) t.join();
+
+  const std::map<uint64_t, std::string> log = EventLog();
+  ASSERT_EQ(log.size(), kLeads + kDuplicates);
+  EXPECT_EQ(log.begin()->first, 1u);
+  EXPECT_EQ(log.rbegin()->first, log.size()) << "the log has a gap";
+  for (size_t p = 0; p < providers.size(); ++p) {
+    const std::vector<v1::SubscribeLeadsResponse>& stream = streams[p];
+    std::vector<uint64_t> want;
+    for (const auto& [sequence, provider] : log) {
+      if (provider == providers[p]) want.push_back(sequence);
+    }
+    std::vector<uint64_t> got;
+    got.reserve(stream.size());
+    for (size_t i = 0; i < stream.size(); ++i) {
+      const v1::SubscribeLeadsResponse& e = stream[i];
+      got.push_back(e.sequence());
+      if (i > 0) {
+        EXPECT_LT(stream[i - 1].sequence(), e.sequence()) << providers[p] << " at " << i;
+      }
+      EXPECT_EQ(e.lead().provider_id(), providers[p]) << "a foreign lead at " << e.sequence();
+    }
+    EXPECT_EQ(want.size(), expected[p]) << providers[p];
+    EXPECT_EQ(got, want) << providers[p] << "'s stream is not its part of the log";
+  }
+  std::map<std::string, std::vector<v1::LeadEventType>> duplicate_lead;
+  for (const v1::SubscribeLeadsResponse& e : streams[0]) {
+    if (e.lead().caller().phone() == "+12122009999") {
+      duplicate_lead[e.lead().lead_id()].push_back(e.type());
+    }
+  }
+  ASSERT_EQ(duplicate_lead.size(), 1u) << "simultaneous duplicates made more than one lead";
+  const std::vector<v1::LeadEventType>& types = duplicate_lead.begin()->second;
+  ASSERT_EQ(types.size(), static_cast<size_t>(kDuplicates));
+  EXPECT_EQ(types[0], v1::LEAD_EVENT_TYPE_ASSIGNED);
+  for (size_t i = 1; i < types.size(); ++i) EXPECT_EQ(types[i], v1::LEAD_EVENT_TYPE_RESUBMITTED);
+}
+
+// A replica SIGKILLed under load. Clients submit new leads to all three replicas; a call that
+// fails (the killed replica's calls in flight, then its refused connections) is sent again,
+// with the same request_id, to the next replica until one acknowledges it. Every acknowledged
+// submission must then be stored exactly once, under the submission_id its client was given,
+// as one lead with one event, and a stream on a survivor carries each lead once.
+TEST_F(ReplicasTest, AReplicaKilledUnderLoadLosesNoAcknowledgedLeadAndRetriesStoreItOnce) {
+  constexpr int kReplicas = 3;
+  constexpr int kLanes = 6;
+  constexpr int kBeforeKill = 300;
+  constexpr int kAfterKill = 300;
+  std::vector<Replica> replicas;
+  replicas.reserve(kReplicas);
+  for (int i = 0; i < kReplicas; ++i) {
+    replicas.push_back(StartReplica());
+    ASSERT_NE(replicas.back().process, nullptr);
+  }
+  const std::string acme = AddProvider(replicas[0], "acme");
+  ASSERT_EQ(ProviderCallSettles(replicas[1], acme, grpc::StatusCode::UNAUTHENTICATED),
+            grpc::StatusCode::OK);
+
+  absl::Mutex mu;
+  std::map<std::string, std::string> acknowledged;  // request_id -> submission_id
+  int retried = 0;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> lanes;
+  lanes.reserve(kLanes);
+  for (int lane = 0; lane < kLanes; ++lane) {
+    lanes.emplace_back([&, lane] {
+      int to = lane % kReplicas;
+      for (int k = 0; !stop.load(); ++k) {
+        const int n = k * kLanes + lane;
+        const std::string request_id = absl::StrCat("kill-", n);
+        const v1::SubmitCallbackRequest request = Request("acme-listing", n, request_id);
+        for (int attempt = 0;; ++attempt) {
+          v1::SubmitCallbackResponse response;
+          const grpc::Status s = replicas[to].intake->SubmitCallback(
+              Context("", absl::Seconds(10)).get(), request, &response);
+          to = (to + 1) % kReplicas;  // Round-robin, and a failed call's retry goes elsewhere.
+          if (s.ok()) {
+            absl::MutexLock lock(&mu);
+            acknowledged[request_id] = response.submission_id();
+            if (attempt > 0) ++retried;
+            break;
+          }
+          ASSERT_LT(attempt, 20) << s.error_code() << " " << s.error_message();
+        }
+      }
+    });
+  }
+  const auto acknowledged_count = [&] {
+    absl::MutexLock lock(&mu);
+    return static_cast<int>(acknowledged.size());
+  };
+  const absl::Time deadline = absl::Now() + kDeadline;
+  while (acknowledged_count() < kBeforeKill && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  const ExitResult killed = replicas[2].process->Stop(SIGKILL);
+  EXPECT_EQ(killed.exit_code, 128 + SIGKILL);
+  const int at_kill = acknowledged_count();
+  while (acknowledged_count() < at_kill + kAfterKill && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  stop = true;
+  for (std::thread& t : lanes) t.join();
+  ASSERT_GE(acknowledged_count(), at_kill + kAfterKill);
+  EXPECT_GT(retried, 0) << "no call met the killed replica: the test proved nothing";
+
+  absl::StatusOr<std::unique_ptr<store::postgres::Connection>> conn =
+      store::postgres::Connection::Open(uri_, "replicas-test");
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<store::postgres::Result> submissions = (*conn)->Exec(
+      "SELECT s.request_id, s.submission_id, l.submission_count, "
+      "       (SELECT count(*) FROM lead_events e WHERE e.lead_id = l.lead_id) "
+      "FROM submissions s JOIN leads l USING (lead_id)");
+  ASSERT_TRUE(submissions.ok()) << submissions.status();
+  std::map<std::string, std::string> stored;
+  for (int i = 0; i < submissions->rows(); ++i) {
+    const std::string request_id(submissions->Text(i, 0));
+    EXPECT_EQ(submissions->Int64(i, 2), 1) << request_id << " was merged into by a retry";
+    EXPECT_EQ(submissions->Int64(i, 3), 1) << request_id << "'s lead has more than one event";
+    EXPECT_TRUE(stored.emplace(request_id, submissions->Text(i, 1)).second);
+  }
+  absl::StatusOr<store::postgres::Result> leads = (*conn)->Exec("SELECT count(*) FROM leads");
+  ASSERT_TRUE(leads.ok()) << leads.status();
+  EXPECT_EQ(leads->Int64(0, 0), static_cast<int64_t>(stored.size())) << "a lead of no submission";
+  absl::MutexLock lock(&mu);
+  for (const auto& [request_id, submission_id] : acknowledged) {
+    auto it = stored.find(request_id);
+    ASSERT_NE(it, stored.end()) << request_id << " was acknowledged and is not stored";
+    EXPECT_EQ(it->second, submission_id) << request_id;
+  }
+  // Only a submission whose reply the kill cut off and whose client then stopped may be stored
+  // without its acknowledgement: every lane retried until it got one.
+  EXPECT_EQ(stored.size(), acknowledged.size());
+
+  const std::vector<v1::SubscribeLeadsResponse> stream =
+      Read(replicas[1], acme, 0, acknowledged.size());
+  std::set<std::string> streamed;
+  for (const v1::SubscribeLeadsResponse& e : stream) {
+    EXPECT_EQ(e.type(), v1::LEAD_EVENT_TYPE_ASSIGNED);
+    EXPECT_TRUE(streamed.insert(e.lead().lead_id()).second) << "a lead streamed twice";
+  }
+  EXPECT_EQ(streamed.size(), acknowledged.size());
 }
 
 }  // namespace
