@@ -46,7 +46,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
   const bool bot = IsBot(submission);
   const bool general = submission.listing_id.empty();
   store_.Submit(
-      std::move(submission), bot,
+      std::move(submission), bot, absl::FromChrono(context->deadline()),
       [this, reactor, response, general](absl::StatusOr<SubmitResult> result) {
         if (!result.ok()) {
           // The store's only kInvalidArgument: a request_id reused for another

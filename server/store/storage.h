@@ -162,9 +162,17 @@ class Storage {
   // commit). Never blocks: `done` runs once the submission is durably committed (or failed)
   // and must not block. Errors: kNotFound for an unknown listing, kInvalidArgument for a
   // request_id already used with another payload, kUnavailable if the commit failed or its
-  // outcome is unknown (retrying with the same request_id is safe).
+  // outcome is unknown (retrying with the same request_id is safe), kDeadlineExceeded if the
+  // submission's turn in its transaction came after `deadline` (its caller's): then it was not
+  // applied and nothing is stored. A writer fallen behind thus spends its time on callers
+  // still waiting, not on ones that have given up, which would otherwise make every caller
+  // time out for as long as the backlog lasts.
   using SubmitDone = absl::AnyInvocable<void(absl::StatusOr<SubmitResult>) &&>;
-  virtual void Submit(Submission submission, bool bot, SubmitDone done) = 0;
+  virtual void Submit(Submission submission, bool bot, absl::Time deadline, SubmitDone done) = 0;
+  // Submit with no deadline.
+  void Submit(Submission submission, bool bot, SubmitDone done) {
+    Submit(std::move(submission), bot, absl::InfiniteFuture(), std::move(done));
+  }
 
   // Counts a refused SubmitCallback call in the persistent counters (see RefusedSubmission).
   // Never blocks and never delays the refusal: counts may wait in memory for about a second

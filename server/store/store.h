@@ -122,7 +122,8 @@ class Store : public Storage {
   // unknown listing, kInvalidArgument for a request_id already used with another payload,
   // kUnavailable if the commit failed (nothing was stored; retrying with the same
   // request_id is safe).
-  void Submit(Submission submission, bool bot, SubmitDone done) override;
+  using Storage::Submit;
+  void Submit(Submission submission, bool bot, absl::Time deadline, SubmitDone done) override;
 
   // Counts a refused SubmitCallback call in the persistent counters (see RefusedSubmission).
   // Never blocks and never delays the refusal: the count waits in memory and is written by the

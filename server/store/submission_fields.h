@@ -33,6 +33,12 @@ std::vector<std::string> PersonalFields(const Submission& s);
 // request_id replayed with any difference is told apart from a retry.
 std::string CanonicalPayload(const Submission& s, bool bot);
 
+// Whether a submission whose caller's deadline is `deadline` is past it now, when its turn in
+// the writer has come (real time: gRPC deadlines are, whatever clock the store runs on).
+inline bool PastDeadline(absl::Time deadline) { return absl::Now() >= deadline; }
+inline constexpr absl::string_view kPastDeadline =
+    "the call's deadline passed while it waited for the database writer";
+
 // Opens a lead's sealed column into its personal fields. kDataLoss if it does not open
 // with this key (never retryable, never the caller's fault; the message holds no data).
 absl::Status OpenPersonalFields(const PiiCipher& cipher, absl::string_view sealed, Lead& lead);

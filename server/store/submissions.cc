@@ -124,12 +124,14 @@ Store::PreparedSubmission Store::Prepare(Submission submission, bool bot) const 
   return p;
 }
 
-void Store::Submit(Submission submission, bool bot, SubmitDone done) {
+void Store::Submit(Submission submission, bool bot, absl::Time deadline, SubmitDone done) {
   auto result = std::make_shared<absl::StatusOr<SubmitResult>>(
       absl::UnknownError("the submission was not applied"));
   writer_.Submit(
-      [this, prepared = Prepare(std::move(submission), bot), result](SQLite::Database& db) {
-        *result = ApplySubmission(db, prepared);
+      [this, prepared = Prepare(std::move(submission), bot), deadline,
+       result](SQLite::Database& db) {
+        *result = PastDeadline(deadline) ? absl::DeadlineExceededError(kPastDeadline)
+                                         : ApplySubmission(db, prepared);
         return result->status();
       },
       [result, done = std::move(done)](absl::Status status) mutable {

@@ -94,10 +94,11 @@ class StorageConformanceTest : public ::testing::TestWithParam<Backend> {
     return s;
   }
 
-  absl::StatusOr<SubmitResult> Submit(Submission s, bool bot = false) {
+  absl::StatusOr<SubmitResult> Submit(Submission s, bool bot = false,
+                                      absl::Time deadline = absl::InfiniteFuture()) {
     absl::Notification done;
     absl::StatusOr<SubmitResult> result;
-    store_->Submit(std::move(s), bot, [&](absl::StatusOr<SubmitResult> r) {
+    store_->Submit(std::move(s), bot, deadline, [&](absl::StatusOr<SubmitResult> r) {
       result = std::move(r);
       done.Notify();
     });
@@ -331,6 +332,21 @@ TEST_P(StorageConformanceTest, AnUnknownListingIsNotFoundAndStoresNothing) {
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(Events("").empty());
   EXPECT_EQ(Counter("submissions"), 0);
+}
+
+TEST_P(StorageConformanceTest, ASubmissionWhoseCallerGaveUpIsNotAppliedAndStoresNothing) {
+  TwoProvidersAndAListing();
+  Submission s = MakeSubmission("+13055550123", "l1");
+  s.request_id = "late-1";
+  EXPECT_EQ(Submit(s, /*bot=*/false, absl::Now() - absl::Milliseconds(1)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(Events("").empty());
+  EXPECT_EQ(Counter("submissions"), 0);
+  EXPECT_EQ(Counter("leads"), 0);
+  // Nothing was recorded under its request_id either: the retry is a first submission.
+  auto retried = Submit(s, /*bot=*/false, absl::Now() + absl::Minutes(1));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->outcome, SubmissionOutcome::kNewLead);
 }
 
 TEST_P(StorageConformanceTest, GeneralLeadsRotateLeastRecentlyAssignedAndUnassignedWithNobody) {

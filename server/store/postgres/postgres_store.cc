@@ -439,15 +439,19 @@ absl::StatusOr<std::vector<ProviderToken>> PostgresStore::ActiveProviderTokens()
       });
 }
 
-void PostgresStore::Submit(Submission submission, bool bot, SubmitDone done) {
+void PostgresStore::Submit(Submission submission, bool bot, absl::Time deadline, SubmitDone done) {
   auto result = std::make_shared<absl::StatusOr<SubmitResult>>(
       absl::UnknownError("the submission was not applied"));
   std::string phone_hash = bot ? "" : cipher_.PhoneHash(submission.phone);
   std::vector<int64_t> keys;
   if (!bot) keys.push_back(DedupLockKey(phone_hash, submission.listing_id));
   writer_->Submit(
-      [this, submission = std::move(submission), bot, phone_hash = std::move(phone_hash),
+      [this, submission = std::move(submission), bot, phone_hash = std::move(phone_hash), deadline,
        result](WriteTxn& txn) {
+        if (PastDeadline(deadline)) {
+          *result = absl::DeadlineExceededError(kPastDeadline);
+          return result->status();
+        }
         for (int attempt = 0;; ++attempt) {
           *result = ApplySubmission(txn, submission, bot, phone_hash);
           // Lost a race on request_id to another replica: replay its result instead.

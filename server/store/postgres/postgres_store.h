@@ -87,7 +87,8 @@ class PostgresStore : public Storage {
   // Two replicas receiving one phone and target at once make one lead (a dedup key held for
   // the whole batch); two with one request_id store it once (the unique index, then the
   // loser replays the winner's result); rotation routes under one lock across replicas.
-  void Submit(Submission submission, bool bot, SubmitDone done) override;
+  using Storage::Submit;
+  void Submit(Submission submission, bool bot, absl::Time deadline, SubmitDone done) override;
   void CountRefusedSubmission(RefusedSubmission kind) override;
 
   absl::StatusOr<Lead> GetLead(const std::string& lead_id,
