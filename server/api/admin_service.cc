@@ -1,6 +1,7 @@
 #include "server/api/admin_service.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
@@ -237,6 +238,9 @@ ServerUnaryReactor* AdminServiceImpl::GetLead(CallbackServerContext* context,
     out->set_page_url(lead.form.page_url);
     *out->mutable_routing() = response->lead().routing();
     for (const LeadEvent& event : evidence.history) ToProto(event, out->add_events());
+    INTAKE_ASSIGN_OR_RETURN(std::vector<Disclosure> disclosures,
+                            store_.ListLeadDisclosures(request->lead_id()));
+    for (const Disclosure& d : disclosures) ToProto(d, response->add_disclosures());
     return absl::OkStatus();
   });
 }
@@ -267,7 +271,7 @@ grpc::ServerWriteReactor<v1::WatchLeadsResponse>* AdminServiceImpl::WatchLeads(
   if (!principal.ok()) {
     return RefusedStream<v1::WatchLeadsResponse>(ToGrpcStatus(principal.status()));
   }
-  return new LeadStream<v1::WatchLeadsResponse>(streams_, "", "", request->after_sequence());
+  return new LeadStream<v1::WatchLeadsResponse>(streams_, "", "", "", request->after_sequence());
 }
 
 grpc::ServerWriteReactor<v1::BackupDatabaseResponse>* AdminServiceImpl::BackupDatabase(
@@ -358,6 +362,17 @@ ServerUnaryReactor* AdminServiceImpl::PurgeLeads(CallbackServerContext* context,
     INTAKE_ASSIGN_OR_RETURN(const uint32_t purged, store_.PurgeLeads(*older_than));
     if (purged > 0) figures_.Invalidate();
     response->set_purged_leads(purged);
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::ListDisclosures(CallbackServerContext* context,
+                                                      const v1::ListDisclosuresRequest* request,
+                                                      v1::ListDisclosuresResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(const std::string e164, RequestPhone(request->phone(), phones_));
+    INTAKE_ASSIGN_OR_RETURN(std::vector<LeadDisclosures> leads, store_.ListCallerDisclosures(e164));
+    for (const LeadDisclosures& lead : leads) ToProto(lead, response->add_leads());
     return absl::OkStatus();
   });
 }

@@ -75,6 +75,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* PurgeLeads(grpc::CallbackServerContext* context,
                                        const v1::PurgeLeadsRequest* request,
                                        v1::PurgeLeadsResponse* response) override;
+  grpc::ServerUnaryReactor* ListDisclosures(grpc::CallbackServerContext* context,
+                                            const v1::ListDisclosuresRequest* request,
+                                            v1::ListDisclosuresResponse* response) override;
 
  private:
   RpcGate& gate_;

@@ -106,12 +106,13 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
   return auth;
 }
 
-std::string Authenticator::ProviderOf(const std::string& hash) {
+std::optional<Authenticator::ProviderTokenOwner> Authenticator::ProviderOf(
+    const std::string& hash) {
   absl::MutexLock lock(&mu_);
   auto it = provider_by_hash_.find(hash);
   // The map finds the entry by hash; confirming in constant time costs nothing and keeps
   // every token comparison free of early exits.
-  if (it == provider_by_hash_.end() || !SameHash(it->first, hash)) return "";
+  if (it == provider_by_hash_.end() || !SameHash(it->first, hash)) return std::nullopt;
   return it->second;
 }
 
@@ -122,24 +123,25 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextB
   if (!token.ok()) return token.status();
 
   if (access == Access::kIntake) {
-    if (intake_keys_->Matches(*token)) return Principal{Principal::Kind::kIntakeKey, "", ""};
+    if (intake_keys_->Matches(*token)) return Principal{Principal::Kind::kIntakeKey, "", "", ""};
     return absl::UnauthenticatedError("unknown intake key");
   }
   const bool is_admin = admin_token_->Matches(*token);
   std::string hash = TokenHash(*token);
-  const std::string provider_id = is_admin ? "" : ProviderOf(hash);
-  if (!is_admin && provider_id.empty()) return absl::UnauthenticatedError("unknown token");
+  std::optional<ProviderTokenOwner> owner = is_admin ? std::nullopt : ProviderOf(hash);
+  if (!is_admin && !owner) return absl::UnauthenticatedError("unknown token");
   if (access == Access::kAdmin) {
-    if (is_admin) return Principal{Principal::Kind::kAdmin, "", ""};
+    if (is_admin) return Principal{Principal::Kind::kAdmin, "", "", ""};
     return absl::PermissionDeniedError("AdminService needs the admin token");
   }
   if (is_admin) return absl::PermissionDeniedError("ProviderService needs a provider token");
-  return Principal{Principal::Kind::kProvider, provider_id, std::move(hash)};
+  return Principal{Principal::Kind::kProvider, std::move(owner->provider_id), std::move(hash),
+                   std::move(owner->token_id)};
 }
 
 void Authenticator::AddProviderToken(const store::ProviderToken& token) {
   absl::MutexLock lock(&mu_);
-  provider_by_hash_[token.token_sha256] = token.provider_id;
+  provider_by_hash_[token.token_sha256] = ProviderTokenOwner{token.provider_id, token.token_id};
 }
 
 void Authenticator::RemoveProviderToken(const store::ProviderToken& token) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct Principal {
   Kind kind = Kind::kPublic;
   std::string provider_id;  // Set for kProvider only.
   std::string token_hash;   // The SHA-256 of a provider's token, so revocation finds its streams.
+  std::string token_id;     // A provider token's id, for the accounting of disclosures.
 };
 
 // What an RPC requires.
@@ -92,13 +94,18 @@ class Authenticator {
 
  private:
   Authenticator() = default;
-  // The provider owning the token with this hash, or empty.
-  std::string ProviderOf(const std::string& hash) ABSL_LOCKS_EXCLUDED(mu_);
+  // A provider token as the gate knows it.
+  struct ProviderTokenOwner {
+    std::string provider_id;
+    std::string token_id;
+  };
+  // The provider owning the token with this hash and the token's id; nullopt for none.
+  std::optional<ProviderTokenOwner> ProviderOf(const std::string& hash) ABSL_LOCKS_EXCLUDED(mu_);
 
   std::unique_ptr<SecretFile> admin_token_;
   std::unique_ptr<SecretFile> intake_keys_;  // Null: IntakeService is open.
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::string> provider_by_hash_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, ProviderTokenOwner> provider_by_hash_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace intake::api

@@ -170,6 +170,33 @@ void ToProviderProto(const Lead& lead, v1::Lead* out) {
 
 v1::LeadEventType ToProto(LeadEventType type) { return static_cast<v1::LeadEventType>(type); }
 
+static_assert(static_cast<int>(DisclosureChannel::kStream) == v1::DISCLOSURE_CHANNEL_STREAM &&
+                  static_cast<int>(DisclosureChannel::kListLeads) ==
+                      v1::DISCLOSURE_CHANNEL_LIST_LEADS &&
+                  static_cast<int>(DisclosureChannel::kRecordContactAttempt) ==
+                      v1::DISCLOSURE_CHANNEL_RECORD_CONTACT_ATTEMPT,
+              "DisclosureChannel's numbers are the API's");
+
+void ToProto(const Disclosure& disclosure, v1::Disclosure* out) {
+  out->set_provider_id(disclosure.provider_id);
+  out->set_token_id(disclosure.token_id);
+  out->set_channel(static_cast<v1::DisclosureChannel>(disclosure.channel));
+  ToProto(disclosure.first_time, out->mutable_first_time());
+}
+
+void ToProto(const LeadDisclosures& lead, v1::LeadDisclosures* out) {
+  out->set_lead_id(lead.lead_id);
+  out->set_listing_id(lead.listing_id);
+  ToProto(lead.create_time, out->mutable_create_time());
+  for (const Disclosure& d : lead.disclosures) ToProto(d, out->add_disclosures());
+}
+
+bool CarriesPersonalData(const v1::Lead& lead) {
+  return lead.caller().ByteSizeLong() > 0 || !lead.message().empty() ||
+         !lead.form().client_ip().empty() || !lead.form().user_agent().empty() ||
+         !lead.form().referrer().empty();
+}
+
 void ToProto(const LeadEvent& event, v1::LeadEvent* out) {
   out->set_sequence(event.sequence);
   out->set_type(ToProto(event.type));

@@ -12,6 +12,7 @@
 #include "intake/v1/intake_service.pb.h"
 #include "intake/v1/lead.pb.h"
 #include "intake/v1/provider.pb.h"
+#include "server/domain/disclosure.h"
 #include "server/domain/field_violation.h"
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
@@ -34,6 +35,12 @@ void ToProto(const Lead& lead, v1::Lead* out);
 void ToProviderProto(const Lead& lead, v1::Lead* out);
 void ToProto(const LeadEvent& event, v1::LeadEvent* out);
 void ToProto(const ResponseFigures& figures, v1::ResponseStats* out);
+void ToProto(const Disclosure& disclosure, v1::Disclosure* out);
+void ToProto(const LeadDisclosures& lead, v1::LeadDisclosures* out);
+// Whether `lead`, as it is about to be sent, carries any of the caller's personal data (what
+// erasure deletes: caller, message, the form's client_ip, user_agent and referrer). A lead
+// reduced to its id (REASSIGNED_AWAY) or erased carries none: sending it is no disclosure.
+bool CarriesPersonalData(const v1::Lead& lead);
 v1::LeadEventType ToProto(LeadEventType type);
 
 // A LeadState filter: UNSPECIFIED is nullopt (any state); an unknown number a violation.

@@ -90,9 +90,11 @@ size_t StreamRegistry::size() const {
 
 template <typename Response>
 LeadStream<Response>::LeadStream(const LeadStreamContext& context, std::string provider_id,
-                                 const std::string& token_hash, uint64_t after)
+                                 const std::string& token_hash, std::string token_id,
+                                 uint64_t after)
     : context_(context),
       provider_id_(std::move(provider_id)),
+      token_id_(std::move(token_id)),
       topic_(provider_id_.empty() ? std::string(stream::SubscriberHub::kAllEvents) : provider_id_),
       cursor_(after) {
   context_.store->AddLiveReader();
@@ -331,6 +333,11 @@ void LeadStream<Response>::Act(const Actions& actions) {
   if (actions.cancel_heartbeat) heartbeat_.Cancel();
   if (actions.write != nullptr) {
     if (context_.metrics != nullptr) context_.metrics->CountStreamMessage(actions.write->type());
+    // Admin watchers (no provider) are ops, not a disclosure.
+    if (!provider_id_.empty() && CarriesPersonalData(actions.write->lead())) {
+      context_.store->RecordDisclosure(actions.write->lead().lead_id(), provider_id_, token_id_,
+                                       DisclosureChannel::kStream);
+    }
     this->StartWrite(actions.write);
   }
   if (actions.finish) this->Finish(*actions.finish);

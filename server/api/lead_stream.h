@@ -84,9 +84,11 @@ struct LeadStreamContext {
 template <typename Response>
 class LeadStream final : public grpc::ServerWriteReactor<Response>, public EndableStream {
  public:
-  // `token_hash`: of the provider token the stream was opened with; "" for the admin token.
+  // `token_hash`, `token_id`: of the provider token the stream was opened with; "" for the
+  // admin token. Each event that carries a lead's personal data to a provider is recorded as
+  // a disclosure to that token (Storage::RecordDisclosure) as it is written.
   LeadStream(const LeadStreamContext& context, std::string provider_id,
-             const std::string& token_hash, uint64_t after);
+             const std::string& token_hash, std::string token_id, uint64_t after);
   ~LeadStream() override;
   LeadStream(const LeadStream&) = delete;
   LeadStream& operator=(const LeadStream&) = delete;
@@ -123,6 +125,7 @@ class LeadStream final : public grpc::ServerWriteReactor<Response>, public Endab
 
   const LeadStreamContext context_;
   const std::string provider_id_;
+  const std::string token_id_;
   const std::string topic_;
 
   absl::Mutex mu_;

@@ -6,11 +6,21 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/convert.h"
 #include "server/api/paging.h"
+#include "server/domain/disclosure.h"
 #include "server/domain/lead.h"
 #include "server/domain/status_macros.h"
 
 namespace intake::api {
 namespace {
+
+// Notes that the token of `p` is about to receive `lead` through `channel`, if the lead
+// carries personal data. Never blocks.
+void NoteDisclosure(store::Storage& store, const Principal& p, const v1::Lead& lead,
+                    DisclosureChannel channel) {
+  if (CarriesPersonalData(lead)) {
+    store.RecordDisclosure(lead.lead_id(), p.provider_id, p.token_id, channel);
+  }
+}
 
 absl::Status CheckLeadId(const std::string& lead_id) {
   if (!IsPlausibleLeadId(lead_id)) {
@@ -27,8 +37,9 @@ grpc::ServerWriteReactor<v1::SubscribeLeadsResponse>* ProviderServiceImpl::Subsc
   if (!principal.ok()) {
     return RefusedStream<v1::SubscribeLeadsResponse>(ToGrpcStatus(principal.status()));
   }
-  return new LeadStream<v1::SubscribeLeadsResponse>(
-      streams_, principal->provider_id, principal->token_hash, request->after_sequence());
+  return new LeadStream<v1::SubscribeLeadsResponse>(streams_, principal->provider_id,
+                                                    principal->token_hash, principal->token_id,
+                                                    request->after_sequence());
 }
 
 grpc::ServerUnaryReactor* ProviderServiceImpl::AcknowledgeLead(
@@ -39,6 +50,7 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::AcknowledgeLead(
     INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.AcknowledgeLead(p.provider_id, request->lead_id()));
     figures_.Invalidate();
     ToProviderProto(lead, response->mutable_lead());
+    NoteDisclosure(store_, p, response->lead(), DisclosureChannel::kAcknowledgeLead);
     return absl::OkStatus();
   });
 }
@@ -59,6 +71,7 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::RecordContactAttempt(
         Lead lead, store_.RecordContactAttempt(p.provider_id, request->lead_id(), outcome, note));
     figures_.Invalidate();
     ToProviderProto(lead, response->mutable_lead());
+    NoteDisclosure(store_, p, response->lead(), DisclosureChannel::kRecordContactAttempt);
     return absl::OkStatus();
   });
 }
@@ -77,7 +90,11 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::ListLeads(grpc::CallbackServerCon
     INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
     INTAKE_ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(scope, request->page_token()));
     INTAKE_ASSIGN_OR_RETURN(store::Page<Lead> page, store_.ListLeads(filter, limit, after));
-    for (const Lead& lead : page.items) ToProviderProto(lead, response->add_leads());
+    for (const Lead& lead : page.items) {
+      v1::Lead* out = response->add_leads();
+      ToProviderProto(lead, out);
+      NoteDisclosure(store_, p, *out, DisclosureChannel::kListLeads);
+    }
     response->set_next_page_token(page_tokens_.Encode(scope, page.next_after));
     return absl::OkStatus();
   });
@@ -90,6 +107,7 @@ grpc::ServerUnaryReactor* ProviderServiceImpl::GetLead(grpc::CallbackServerConte
     INTAKE_RETURN_IF_ERROR(CheckLeadId(request->lead_id()));
     INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.GetLead(request->lead_id(), p.provider_id));
     ToProviderProto(lead, response->mutable_lead());
+    NoteDisclosure(store_, p, response->lead(), DisclosureChannel::kGetLead);
     return absl::OkStatus();
   });
 }

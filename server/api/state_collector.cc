@@ -45,6 +45,13 @@ std::vector<MetricFamily> StateCollector::Collect() const {
                            "Lead streams open now (SubscribeLeads, WatchLeads).",
                            static_cast<double>(open_streams_())));
 
+  MetricFamily dropped =
+      Family("intake_disclosures_dropped_total",
+             "Disclosure records not kept because too many were waiting for the database writer.",
+             MetricType::Counter);
+  AddValue(dropped, static_cast<double>(store_.disclosures_dropped()));
+  families.push_back(std::move(dropped));
+
   if (absl::StatusOr<store::StoreGauges> db = store_.Gauges(); db.ok()) {
     families.push_back(Gauge("intake_unassigned_leads",
                              "Leads no provider was eligible for (UNASSIGNED), waiting for ops.",

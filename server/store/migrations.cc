@@ -198,6 +198,19 @@ constexpr Migration kMigrations[] = {
       ALTER TABLE quarantine ADD COLUMN phone_hash BLOB;
       CREATE INDEX quarantine_by_phone ON quarantine (phone_hash);
     )sql"},
+    {12, R"sql(
+      -- The accounting of disclosures: the first time each provider token received a lead's
+      -- personal data, and how (intake::DisclosureChannel). No personal data: ids and times.
+      -- Kept when the lead is erased (the audit trail), deleted with it when it is purged.
+      CREATE TABLE disclosures (
+        lead_id TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        token_id TEXT NOT NULL,
+        channel INTEGER NOT NULL,
+        first_time_us INTEGER NOT NULL,
+        PRIMARY KEY (lead_id, provider_id, token_id)
+      ) STRICT, WITHOUT ROWID;
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

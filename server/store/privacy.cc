@@ -139,6 +139,7 @@ absl::StatusOr<uint32_t> Store::PurgeLeads(absl::Time older_than) {
         // Children first: contact attempts refer to the lead.
         for (const char* statement :
              {"DELETE FROM lead_events WHERE lead_id = ?",
+              "DELETE FROM disclosures WHERE lead_id = ?",
               "DELETE FROM contact_attempts WHERE lead_id = ?",
               "DELETE FROM submissions WHERE lead_id = ?", "DELETE FROM leads WHERE lead_id = ?"}) {
           SQLite::Statement& remove = sql.Get(statement);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/domain/disclosure.h"
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
 #include "server/domain/submission.h"
@@ -258,6 +259,25 @@ class Storage {
   // deleted. Sequences are never reused. kUnavailable if a commit failed: what went before
   // stays purged, and calling again with the same `older_than` finishes the job.
   virtual absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) = 0;
+
+  // The accounting of disclosures. RecordDisclosure notes that the provider token `token_id`
+  // of `provider_id` has just received the personal data of lead `lead_id` through `channel`;
+  // it is kept once per (lead, provider, token), with the channel and time of the first.
+  // Never blocks and never delays the caller: records wait in memory, a bounded number of
+  // them, and are written in batches shortly after (see the backend for how long, and what
+  // happens when too many wait). Safe on any thread, gRPC reactors included.
+  virtual void RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
+                                const std::string& token_id, DisclosureChannel channel) = 0;
+  // Every disclosure of the lead, oldest first; empty for a lead never disclosed or unknown.
+  // They stay when the lead is erased, and go when it is purged.
+  virtual absl::StatusOr<std::vector<Disclosure>> ListLeadDisclosures(
+      const std::string& lead_id) = 0;
+  // Every lead of `e164` (an E.164 number, found by its keyed hash, so never an erased one),
+  // newest first, each with its disclosures.
+  virtual absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
+      absl::string_view e164) = 0;
+  // Disclosure records dropped since start because too many were waiting (see the backend).
+  virtual uint64_t disclosures_dropped() const { return 0; }
 
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures. `visit` must be quick and must not call the store.

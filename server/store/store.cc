@@ -189,7 +189,10 @@ Store::Store(std::string path, std::string instance_id, int schema_version,
                   .after_commit = [this](SQLite::Database& db) { AfterCommit(db); },
                   .observer = options.writer_observer}) {}
 
-Store::~Store() = default;
+Store::~Store() {
+  // writer_ stops first among the members; what waits for it in memory goes before that.
+  WriteWaitingDisclosures();
+}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {

@@ -14,9 +14,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -24,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/clock.h"
+#include "server/domain/disclosure.h"
 #include "server/domain/lead.h"
 #include "server/domain/provider.h"
 #include "server/domain/submission.h"
@@ -48,6 +51,8 @@ struct StoreOptions {
   absl::Duration quarantine_retention = absl::Hours(24 * 7);
   // How long counts of refused submissions may wait in memory for a batch to carry them.
   absl::Duration refused_count_delay = absl::Seconds(1);
+  // How long disclosure records may wait in memory for a batch to carry them.
+  absl::Duration disclosure_delay = absl::Milliseconds(250);
   // How long an erasure waits for the WAL to be emptied (readers still using it) before it
   // reports kUnavailable.
   absl::Duration wal_truncate_timeout = absl::Seconds(10);
@@ -190,6 +195,28 @@ class Store : public Storage {
   absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
   static constexpr int kPurgeBatch = 100;
 
+  // See Storage. A record waits in memory (merged with any other of the same lead, provider
+  // and token) until the writer's next batch, which comes at most disclosure_delay later,
+  // and rides in that batch's transaction: no transaction or fsync of its own while others
+  // write, and never a wait for anyone. A crash (SIGKILL, power loss) may so lose the
+  // records of the last disclosure_delay; a clean shutdown writes them. At most
+  // kMaxPendingDisclosures wait: past that (the writer failing or far behind) a new record
+  // is dropped, and counted (disclosures_dropped) and logged once per run of drops, rather
+  // than slowing a reply or growing memory without bound; a failed write keeps its records
+  // waiting for the next. A write takes at most kDisclosuresPerWrite records, so that it
+  // holds the writer for little longer than a millisecond; the rest follow in the next batch.
+  // A record for a lead purged meanwhile is not written.
+  void RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
+                        const std::string& token_id, DisclosureChannel channel) override
+      ABSL_LOCKS_EXCLUDED(disclosures_mu_);
+  absl::StatusOr<std::vector<Disclosure>> ListLeadDisclosures(const std::string& lead_id) override;
+  absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
+      absl::string_view e164) override;
+  static constexpr size_t kMaxPendingDisclosures = 50000;
+  static constexpr size_t kDisclosuresPerWrite = 256;
+  // Records dropped because kMaxPendingDisclosures were waiting, since the store opened.
+  uint64_t disclosures_dropped() const override { return disclosures_dropped_.load(); }
+
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
   // read connection is held, so it must be quick and must not call the store.
@@ -267,6 +294,10 @@ class Store : public Storage {
       ABSL_LOCKS_EXCLUDED(refused_mu_);
   // Empties the WAL after an erasure (see EraseCaller).
   absl::Status TruncateWal();
+  // Queues the write of the disclosures waiting (lazily, within disclosure_delay).
+  void FlushDisclosures() ABSL_LOCKS_EXCLUDED(disclosures_mu_);
+  // Destructor only: writes every disclosure still waiting, before the writer stops.
+  void WriteWaitingDisclosures() ABSL_LOCKS_EXCLUDED(disclosures_mu_);
   // Open only: gives quarantined rows from before migration 6 their phone hash.
   static absl::Status FillQuarantinePhoneHashes(SQLite::Database& db, const PiiCipher& cipher);
 
@@ -285,6 +316,34 @@ class Store : public Storage {
   std::array<int64_t, 3> refused_ ABSL_GUARDED_BY(refused_mu_) = {};
   bool refused_flush_queued_ ABSL_GUARDED_BY(refused_mu_) = false;
   std::atomic<bool> backup_running_{false};
+  // Disclosures noted but not yet written, by (lead, provider, token), and whether a flush
+  // is queued that will take them.
+  struct DisclosureKey {
+    std::string lead_id, provider_id, token_id;
+    template <typename H>
+    friend H AbslHashValue(H h, const DisclosureKey& k) {
+      return H::combine(std::move(h), k.lead_id, k.provider_id, k.token_id);
+    }
+    friend bool operator==(const DisclosureKey& a, const DisclosureKey& b) {
+      return a.lead_id == b.lead_id && a.provider_id == b.provider_id && a.token_id == b.token_id;
+    }
+  };
+  struct PendingDisclosure {
+    DisclosureChannel channel;
+    absl::Time time;
+  };
+  // Up to kDisclosuresPerWrite of the waiting disclosures, taken out of the queue.
+  std::vector<std::pair<DisclosureKey, PendingDisclosure>> TakeDisclosures()
+      ABSL_LOCKS_EXCLUDED(disclosures_mu_);
+  // Writer thread only, inside a write.
+  void InsertDisclosures(const std::vector<std::pair<DisclosureKey, PendingDisclosure>>& taken);
+  absl::Mutex disclosures_mu_;
+  absl::flat_hash_map<DisclosureKey, PendingDisclosure> pending_disclosures_
+      ABSL_GUARDED_BY(disclosures_mu_);
+  bool disclosure_flush_queued_ ABSL_GUARDED_BY(disclosures_mu_) = false;
+  // Whether the current run of drops was logged.
+  bool disclosure_drop_logged_ ABSL_GUARDED_BY(disclosures_mu_) = false;
+  std::atomic<uint64_t> disclosures_dropped_{0};
   ReaderPool readers_;
   GroupCommitWriter writer_;
 };

@@ -515,14 +515,20 @@ TEST_P(StorageConformanceTest, ItIsUnimplementedWhereTheBackendSaysSo) {
   auto evidence = store_->GetLeadEvidence(r->lead_id);
   auto reassigned = store_->ReassignLead(r->lead_id, "p2");
   auto backup = store_->Backup(BackupOptions{});
+  auto lead_disclosures = store_->ListLeadDisclosures(r->lead_id);
+  auto caller_disclosures = store_->ListCallerDisclosures("+13055550123");
   if (GetParam().postgres) {
     EXPECT_EQ(evidence.status().code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(reassigned.status().code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(backup.status().code(), absl::StatusCode::kUnimplemented);
+    EXPECT_EQ(lead_disclosures.status().code(), absl::StatusCode::kUnimplemented);
+    EXPECT_EQ(caller_disclosures.status().code(), absl::StatusCode::kUnimplemented);
   } else {
     EXPECT_TRUE(evidence.ok()) << evidence.status();
     EXPECT_TRUE(reassigned.ok()) << reassigned.status();
     EXPECT_TRUE(backup.ok()) << backup.status();
+    EXPECT_TRUE(lead_disclosures.ok()) << lead_disclosures.status();
+    EXPECT_TRUE(caller_disclosures.ok()) << caller_disclosures.status();
   }
 }
 

@@ -809,6 +809,22 @@ absl::StatusOr<uint32_t> PostgresStore::PurgeLeads(absl::Time) {
   return absl::UnimplementedError("PurgeLeads is not implemented on PostgreSQL yet");
 }
 
+void PostgresStore::RecordDisclosure(const std::string& /*lead_id*/,
+                                     const std::string& /*provider_id*/,
+                                     const std::string& /*token_id*/,
+                                     DisclosureChannel /*channel*/) {}
+
+absl::StatusOr<std::vector<Disclosure>> PostgresStore::ListLeadDisclosures(const std::string&) {
+  return absl::UnimplementedError(
+      "the accounting of disclosures is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<std::vector<LeadDisclosures>> PostgresStore::ListCallerDisclosures(
+    absl::string_view) {
+  return absl::UnimplementedError(
+      "the accounting of disclosures is not implemented on PostgreSQL yet");
+}
+
 absl::Status PostgresStore::ForEachLeadSince(absl::Time since,
                                              absl::FunctionRef<void(const LeadTimes&)> visit) {
   return WithReader<bool>([&](Connection& conn) -> absl::StatusOr<bool> {

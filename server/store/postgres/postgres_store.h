@@ -5,8 +5,8 @@
 // wake-ups and token changes of every replica arrive through a NotificationListener.
 //
 // What it does not do yet, each answering kUnimplemented: GetLeadEvidence, ReassignLead and
-// Backup (PostgreSQL's own pg_basebackup and pg_dump do backups); the privacy operations are
-// not part of Storage yet.
+// Backup (PostgreSQL's own pg_basebackup and pg_dump do backups), the privacy operations and
+// the accounting of disclosures.
 #ifndef INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 #define INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 
@@ -114,6 +114,13 @@ class PostgresStore : public Storage {
   absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
+  // Not recorded on PostgreSQL yet: RecordDisclosure does nothing, and the listings answer
+  // kUnimplemented, so that no one takes an empty list for an empty accounting.
+  void RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
+                        const std::string& token_id, DisclosureChannel channel) override;
+  absl::StatusOr<std::vector<Disclosure>> ListLeadDisclosures(const std::string& lead_id) override;
+  absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
+      absl::string_view e164) override;
 
   absl::Status ForEachLeadSince(absl::Time since,
                                 absl::FunctionRef<void(const LeadTimes&)> visit) override;
