@@ -27,6 +27,7 @@
 #include "server/api/metrics.h"
 #include "server/api/metrics_endpoint.h"
 #include "server/api/server.h"
+#include "server/api/shifted_clock.h"
 #include "server/api/state_collector.h"
 #include "server/api/tokens.h"
 #include "server/domain/us_phone.h"
@@ -34,6 +35,7 @@
 #include "server/store/pii_cipher.h"
 #include "server/store/postgres/connection.h"
 #include "server/store/postgres/postgres_store.h"
+#include "server/store/retention_sweeper.h"
 #include "server/store/store.h"
 #include "server/stream/subscriber_hub.h"
 
@@ -81,6 +83,16 @@ ABSL_FLAG(absl::Duration, dedup_window, absl::Hours(24),
           "A submission with the same phone number and target (listing, or the general "
           "helpline) as a lead last submitted at most this long before (the edge included) is "
           "merged into that lead. Env: INTAKE_DEDUP_WINDOW.");
+ABSL_FLAG(absl::Duration, pii_retention, absl::Hours(2160),
+          "The personal data of a lead last submitted longer ago than this is erased, as "
+          "AdminService.EraseCaller erases it (every provider that had the lead gets an ERASED "
+          "event), by a background sweep that runs at start and every minute; 0 keeps it until "
+          "erased or purged. Quarantined submissions are deleted after 7 days either way. "
+          "Env: INTAKE_PII_RETENTION.");
+ABSL_FLAG(std::string, clock_offset_file, "",
+          "For tests only: intaked's clock runs this far (a duration such as 49h, read from "
+          "the file at every reading of the clock) ahead of the system's. Empty: the system "
+          "clock. Env: INTAKE_CLOCK_OFFSET_FILE.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(15),
           "Idle lead streams get a HEARTBEAT message this often, so proxies keep them open. "
           "Env: INTAKE_HEARTBEAT_INTERVAL.");
@@ -178,6 +190,9 @@ std::optional<std::string> CheckFlags() {
   if (absl::GetFlag(FLAGS_client_rate) < 0) return "--client_rate must be 0 or more";
   if (absl::GetFlag(FLAGS_client_burst) < 1) return "--client_burst must be at least 1";
   if (absl::GetFlag(FLAGS_global_rate) < 0) return "--global_rate must be 0 or more";
+  if (absl::GetFlag(FLAGS_pii_retention) < absl::ZeroDuration()) {
+    return "--pii_retention must be 0 (off) or more";
+  }
   if (absl::GetFlag(FLAGS_max_streams_per_token) < 0) {
     return "--max_streams_per_token must be 0 or more";
   }
@@ -226,9 +241,15 @@ int main(int argc, char** argv) {
     std::cerr << "intaked: " << *problem << "\n";
     return 2;
   }
+  std::unique_ptr<intake::Clock> shifted_clock;
+  if (const std::string path = absl::GetFlag(FLAGS_clock_offset_file); !path.empty()) {
+    shifted_clock = std::make_unique<intake::api::ShiftedClock>(path);
+  }
+  const intake::Clock* clock =
+      shifted_clock != nullptr ? shifted_clock.get() : &intake::SystemClock::Get();
   intake::api::LogFormat log_format = intake::api::LogFormat::kText;
   intake::api::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &log_format);
-  const intake::api::EventLog log(log_format, &intake::SystemClock::Get());
+  const intake::api::EventLog log(log_format, clock);
   // A start-up failure: one line, exit code 1.
   auto fail = [&log](const absl::Status& status) {
     log.Write(status.message(), {});
@@ -319,6 +340,7 @@ int main(int argc, char** argv) {
   if (database.empty()) {
     intake::store::StoreOptions store_options;
     store_options.writer_observer = metrics.get();
+    store_options.clock = clock;
     store_options.cipher = cipher->get();
     store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
     store_options.on_events_committed = [&hub](uint64_t head,
@@ -332,6 +354,7 @@ int main(int argc, char** argv) {
   } else {
     intake::store::postgres::PostgresStoreOptions store_options;
     store_options.conninfo = database;
+    store_options.clock = clock;
     store_options.cipher = cipher->get();
     store_options.dedup_window = absl::GetFlag(FLAGS_dedup_window);
     store_options.on_events_committed = [&hub](uint64_t head,
@@ -387,8 +410,8 @@ int main(int argc, char** argv) {
   options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   absl::StatusOr<std::unique_ptr<intake::api::IntakeServer>> server =
-      intake::api::IntakeServer::Start(options, {store.get(), auth->get(), &phones, &hub,
-                                                 &intake::SystemClock::Get(), metrics.get(), &log});
+      intake::api::IntakeServer::Start(
+          options, {store.get(), auth->get(), &phones, &hub, clock, metrics.get(), &log});
   if (!server.ok()) return fail(server.status());
   {
     absl::MutexLock lock(&token_mu);
@@ -397,8 +420,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<intake::api::MetricsEndpoint> metrics_endpoint;
   if (metrics != nullptr) {
     auto state = std::make_shared<intake::api::StateCollector>(
-        store.get(), [s = server->get()] { return s->open_streams(); },
-        &intake::SystemClock::Get());
+        store.get(), [s = server->get()] { return s->open_streams(); }, clock);
     absl::StatusOr<std::unique_ptr<intake::api::MetricsEndpoint>> endpoint =
         intake::api::MetricsEndpoint::Start(metrics_listen, {registry, state});
     if (!endpoint.ok()) return fail(endpoint.status());
@@ -416,6 +438,19 @@ int main(int argc, char** argv) {
   if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
     if (absl::Status s = WritePortsFile(path, ports); !s.ok()) return fail(s);
   }
+  intake::store::RetentionSweeper::Options retention_options;
+  retention_options.pii_retention = absl::GetFlag(FLAGS_pii_retention);
+  retention_options.on_sweep = [&log](const intake::store::RetentionSweeper::Sweep& sweep) {
+    // Counts and times only, never anything of a caller.
+    log.Write(sweep.status.ok() ? "retention sweep" : "retention sweep stopped",
+              {{"erased_leads", sweep.erased_leads},
+               {"deleted_quarantined", sweep.deleted_quarantined},
+               {"steps", sweep.steps},
+               {"longest_hold_ms", absl::ToDoubleMilliseconds(sweep.longest_hold)},
+               {"error", sweep.status.ok() ? "-" : std::string(sweep.status.message())}});
+  };
+  intake::store::RetentionSweeper retention(store.get(), clock, retention_options);
+  retention.Start();
   std::cout << ports << std::endl;
   log.Write("serving",
             {{"listen", (*server)->listen_address()},
@@ -435,6 +470,7 @@ int main(int argc, char** argv) {
     log.Write("second signal: exiting without waiting", {});
     std::_Exit(1);
   }).detach();
+  retention.Stop();
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   {
     absl::MutexLock lock(&token_mu);

@@ -26,6 +26,9 @@ absl::Status CheckId(absl::string_view field, absl::string_view id) {
   return BadRequest({{std::string(field), "must match [a-z0-9][a-z0-9-]{0,63}"}});
 }
 
+// Longer than any submission_id this server issues ("sub-" and 32 hex digits).
+constexpr size_t kMaxSubmissionIdChars = 64;
+
 // The phone of a privacy request in E.164, or INVALID_ARGUMENT naming `phone`.
 absl::StatusOr<std::string> RequestPhone(const std::string& phone, const PhoneNormalizer& phones) {
   absl::StatusOr<std::string> e164 = NormalizePhone(phone, phones);
@@ -373,6 +376,43 @@ ServerUnaryReactor* AdminServiceImpl::ListDisclosures(CallbackServerContext* con
     INTAKE_ASSIGN_OR_RETURN(const std::string e164, RequestPhone(request->phone(), phones_));
     INTAKE_ASSIGN_OR_RETURN(std::vector<LeadDisclosures> leads, store_.ListCallerDisclosures(e164));
     for (const LeadDisclosures& lead : leads) ToProto(lead, response->add_leads());
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::ListQuarantinedSubmissions(
+    CallbackServerContext* context, const v1::ListQuarantinedSubmissionsRequest* request,
+    v1::ListQuarantinedSubmissionsResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    constexpr absl::string_view kScope = "AdminService.ListQuarantinedSubmissions";
+    INTAKE_ASSIGN_OR_RETURN(const int limit, PageSize(request->page_size()));
+    INTAKE_ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(kScope, request->page_token()));
+    INTAKE_ASSIGN_OR_RETURN(store::Page<store::QuarantinedSubmission> page,
+                            store_.ListQuarantined(limit, after));
+    for (const store::QuarantinedSubmission& held : page.items) {
+      v1::QuarantinedSubmission* out = response->add_submissions();
+      ToProto(held.submission, out);
+      out->set_submission_id(held.submission_id);
+      ToProto(held.create_time, out->mutable_create_time());
+      ToProto(held.expire_time, out->mutable_expire_time());
+    }
+    response->set_next_page_token(page_tokens_.Encode(kScope, page.next_after));
+    return absl::OkStatus();
+  });
+}
+
+ServerUnaryReactor* AdminServiceImpl::ReleaseQuarantinedSubmission(
+    CallbackServerContext* context, const v1::ReleaseQuarantinedSubmissionRequest* request,
+    v1::ReleaseQuarantinedSubmissionResponse* response) {
+  return gate_.Unary(context, Access::kAdmin, [=](const Principal&) -> absl::Status {
+    // Server-issued and opaque, like lead ids: checked for a sane length only.
+    const std::string& id = request->submission_id();
+    if (id.empty() || id.size() > kMaxSubmissionIdChars) {
+      return BadRequest({{"submission_id", "must be a submission_id this server issued"}});
+    }
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, store_.ReleaseQuarantined(id));
+    figures_.Invalidate();
+    ToProto(lead, response->mutable_lead());
     return absl::OkStatus();
   });
 }

@@ -78,6 +78,12 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListDisclosures(grpc::CallbackServerContext* context,
                                             const v1::ListDisclosuresRequest* request,
                                             v1::ListDisclosuresResponse* response) override;
+  grpc::ServerUnaryReactor* ListQuarantinedSubmissions(
+      grpc::CallbackServerContext* context, const v1::ListQuarantinedSubmissionsRequest* request,
+      v1::ListQuarantinedSubmissionsResponse* response) override;
+  grpc::ServerUnaryReactor* ReleaseQuarantinedSubmission(
+      grpc::CallbackServerContext* context, const v1::ReleaseQuarantinedSubmissionRequest* request,
+      v1::ReleaseQuarantinedSubmissionResponse* response) override;
 
  private:
   RpcGate& gate_;

@@ -128,6 +128,33 @@ Submission FromProto(const v1::SubmitCallbackRequest& request) {
 }  // namespace intake::api
 
 namespace intake::api {
+void ToProto(const FormContext& form, v1::FormContext* out) {
+  out->set_form_id(form.form_id);
+  out->set_page_url(form.page_url);
+  out->set_referrer(form.referrer);
+  out->set_user_agent(form.user_agent);
+  out->set_client_ip(form.client_ip);
+  out->set_utm_source(form.utm_source);
+  out->set_utm_medium(form.utm_medium);
+  out->set_utm_campaign(form.utm_campaign);
+}
+
+void ToProto(const Submission& submission, v1::QuarantinedSubmission* out) {
+  out->set_listing_id(submission.listing_id);
+  v1::Caller* caller = out->mutable_caller();
+  caller->set_name(submission.caller_name);
+  caller->set_phone(submission.phone);
+  caller->set_postal_code(submission.postal_code);
+  caller->set_region(submission.region);
+  v1::Consent* consent = out->mutable_consent();
+  consent->set_granted(submission.consent_granted);
+  consent->set_text(submission.consent_text);
+  for (const std::string& advertiser : submission.advertisers) consent->add_advertisers(advertiser);
+  out->set_honeypot(submission.honeypot);
+  ToProto(submission.form, out->mutable_form());
+  out->set_message(submission.message);
+}
+
 void ToProto(const Lead& lead, v1::Lead* out) {
   out->set_lead_id(lead.lead_id);
   // A lead that is no longer the reader's is passed with its id alone (and no create time).
@@ -144,15 +171,7 @@ void ToProto(const Lead& lead, v1::Lead* out) {
       static_cast<v1::RoutingReason>(static_cast<int>(lead.routing_reason) + 1));
   out->mutable_routing()->set_detail(lead.routing_detail);
   out->set_message(lead.message);
-  v1::FormContext* form = out->mutable_form();
-  form->set_form_id(lead.form.form_id);
-  form->set_page_url(lead.form.page_url);
-  form->set_referrer(lead.form.referrer);
-  form->set_user_agent(lead.form.user_agent);
-  form->set_client_ip(lead.form.client_ip);
-  form->set_utm_source(lead.form.utm_source);
-  form->set_utm_medium(lead.form.utm_medium);
-  form->set_utm_campaign(lead.form.utm_campaign);
+  ToProto(lead.form, out->mutable_form());
   ToProto(lead.create_time, out->mutable_create_time());
   if (lead.acknowledge_time) ToProto(*lead.acknowledge_time, out->mutable_acknowledge_time());
   if (lead.first_contact_time) {

@@ -29,6 +29,9 @@ std::optional<absl::Time> FromProto(const google::protobuf::Timestamp& timestamp
 void ToProto(const Provider& provider, v1::Provider* out);
 void ToProto(const Listing& listing, v1::Listing* out);
 
+void ToProto(const FormContext& form, v1::FormContext* out);
+// A quarantined submission's fields as stored (its id and times are the caller's to set).
+void ToProto(const Submission& submission, v1::QuarantinedSubmission* out);
 void ToProto(const Lead& lead, v1::Lead* out);
 // The lead as its provider may see it: the routing reason without the detail, which names
 // other providers and why they were passed over.

@@ -60,11 +60,6 @@ LeadEvent ReadEvent(SQLite::Statement& row) {
 
 absl::Status LeadNotFound() { return absl::NotFoundError("lead not found"); }
 
-// Page keys of ListLeads: "<create_time_us>/<lead_id>", newest first.
-std::string LeadKey(const Lead& lead) {
-  return absl::StrCat(ToMicros(lead.create_time), "/", lead.lead_id);
-}
-
 }  // namespace
 
 Lead Store::ReadLead(SQLite::Statement& row, int first) const {
@@ -112,15 +107,9 @@ absl::StatusOr<Lead> Store::GetLead(const std::string& lead_id, const std::strin
 
 absl::StatusOr<Page<Lead>> Store::ListLeads(const LeadFilter& filter, int limit,
                                             const std::string& after) {
-  int64_t after_time = std::numeric_limits<int64_t>::max();
+  int64_t after_time = 0;
   std::string after_id;
-  if (!after.empty()) {
-    std::pair<std::string, std::string> key = absl::StrSplit(after, absl::MaxSplits('/', 1));
-    if (!absl::SimpleAtoi(key.first, &after_time)) {
-      return absl::InvalidArgumentError("bad page key");
-    }
-    after_id = key.second;
-  }
+  INTAKE_RETURN_IF_ERROR(rows::ParseTimeKey(after, &after_time, &after_id));
   return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<Page<Lead>> {
     SQLite::Statement query(
         db, absl::StrCat("SELECT ", kLeadColumns,
@@ -128,8 +117,8 @@ absl::StatusOr<Page<Lead>> Store::ListLeads(const LeadFilter& filter, int limit,
                          "AND (?3 = '' OR provider_id = ?3) AND (?4 = 0 OR provider_id IS NULL) "
                          "AND (?5 = 0 OR state = ?5) "
                          "ORDER BY create_time_us DESC, lead_id DESC LIMIT ?6"));
-    query.bind(1, after.empty() ? std::numeric_limits<int64_t>::max() : after_time);
-    query.bind(2, after.empty() ? std::string("\xff") : after_id);
+    query.bind(1, after_time);
+    query.bind(2, after_id);
     query.bind(3, filter.provider_id);
     query.bind(4, filter.unassigned ? 1 : 0);
     query.bind(5, filter.state ? static_cast<int>(*filter.state) : 0);
@@ -137,7 +126,7 @@ absl::StatusOr<Page<Lead>> Store::ListLeads(const LeadFilter& filter, int limit,
     Page<Lead> page;
     while (query.executeStep()) {
       if (static_cast<int>(page.items.size()) == limit) {
-        page.next_after = LeadKey(page.items.back());
+        page.next_after = rows::TimeKey(page.items.back().create_time, page.items.back().lead_id);
         break;
       }
       page.items.push_back(ReadLead(query));

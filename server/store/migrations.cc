@@ -211,6 +211,14 @@ constexpr Migration kMigrations[] = {
         PRIMARY KEY (lead_id, provider_id, token_id)
       ) STRICT, WITHOUT ROWID;
     )sql"},
+    {13, R"sql(
+      -- Retention erases the data of the leads last submitted longest ago first
+      -- (Store::EraseDataSubmittedBefore). Only leads that still have data are in the index,
+      -- so the erased ones, which stay, cost a sweep nothing.
+      CREATE INDEX leads_with_data ON leads (last_submit_time_us) WHERE sealed IS NOT NULL;
+      -- Ops review the quarantine newest first (Store::ListQuarantined).
+      CREATE INDEX quarantine_by_create_time ON quarantine (create_time_us, submission_id);
+    )sql"},
 };
 
 int ReadVersion(SQLite::Database& db) {

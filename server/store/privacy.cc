@@ -1,4 +1,4 @@
-// Store: a caller's privacy requests (opt-out, erasure) and deleting old leads.
+// Store: a caller's privacy requests (opt-out, erasure), retention and deleting old leads.
 #include <exception>
 #include <string>
 #include <utility>
@@ -15,11 +15,8 @@
 namespace intake::store {
 namespace {
 
+using rows::BindBlob;
 using rows::ToMicros;
-
-void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob) {
-  stmt.bind(index, blob.data(), static_cast<int>(blob.size()));
-}
 
 // The ids of the leads with this phone hash, except those in the states `skip_a`/`skip_b`.
 std::vector<std::string> LeadsOfPhone(StatementCache& sql, const std::string& phone_hash,
@@ -157,6 +154,46 @@ absl::StatusOr<uint32_t> Store::PurgeLeads(absl::Time older_than) {
   } while (batch_size == kPurgeBatch);
   if (purged > 0) INTAKE_RETURN_IF_ERROR(TruncateWal());
   return purged;
+}
+
+absl::StatusOr<SweepStep> Store::EraseDataSubmittedBefore(absl::Time cutoff, int limit) {
+  SweepStep step;
+  INTAKE_RETURN_IF_ERROR(writer_.Run(
+      [&](SQLite::Database&) -> absl::Status {
+        StatementCache& sql = writer_.statements();
+        const int64_t now = ToMicros(clock_.Now());
+        // `sealed IS NOT NULL` as written in the partial index leads_with_data (migration 12),
+        // which holds only leads that still have data: erased ones cost the sweep nothing.
+        SQLite::Statement& query = sql.Get(
+            "SELECT lead_id FROM leads WHERE sealed IS NOT NULL AND last_submit_time_us < ? "
+            "ORDER BY last_submit_time_us LIMIT ?");
+        query.bind(1, ToMicros(cutoff));
+        query.bind(2, limit);
+        std::vector<std::string> leads;
+        while (query.executeStep()) leads.push_back(query.getColumn(0).getString());
+        query.reset();
+        for (const std::string& lead_id : leads) rows::EraseLeadData(sql, lead_id, now);
+        step.count = static_cast<int>(leads.size());
+        return absl::OkStatus();
+      },
+      &step.held));
+  return step;
+}
+
+absl::StatusOr<SweepStep> Store::DeleteExpiredQuarantine(int limit) {
+  SweepStep step;
+  INTAKE_RETURN_IF_ERROR(writer_.Run(
+      [&](SQLite::Database&) -> absl::Status {
+        SQLite::Statement& remove = writer_.statements().Get(
+            "DELETE FROM quarantine WHERE submission_id IN (SELECT submission_id FROM "
+            "quarantine WHERE expire_time_us <= ? ORDER BY expire_time_us LIMIT ?)");
+        remove.bind(1, ToMicros(clock_.Now()));
+        remove.bind(2, limit);
+        step.count = remove.exec();
+        return absl::OkStatus();
+      },
+      &step.held));
+  return step;
 }
 
 absl::Status Store::TruncateWal() {

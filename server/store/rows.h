@@ -10,6 +10,7 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/lead.h"
@@ -21,6 +22,16 @@ namespace intake::store::rows {
 // Times are stored as microseconds since the Unix epoch.
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t us);
+
+// Blobs, bound and read as std::string.
+void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob);
+std::string Blob(const SQLite::Column& column);
+
+// Page keys of listings newest first: "<time in microseconds>/<id>".
+std::string TimeKey(absl::Time time, const std::string& id);
+// The time and id of a TimeKey; kInvalidArgument for anything else. The empty key is the
+// start: a time and an id after every other.
+absl::Status ParseTimeKey(const std::string& key, int64_t* time_us, std::string* id);
 
 // A provider's opening hours as stored: comma-separated "weekday:open-close" minute spans.
 std::string EncodeHours(const std::vector<OpeningPeriod>& hours);

@@ -73,6 +73,25 @@ struct LeadEvidence {
   std::vector<LeadEvent> history;
 };
 
+// A submission held back as a bot (a filled honeypot), as it was submitted.
+struct QuarantinedSubmission {
+  std::string submission_id;
+  // Normalised as stored, the honeypot included; request_id is not kept here. A row
+  // quarantined by an intaked that kept only the personal data (and the listing) has
+  // `complete` false: it can be reviewed but not released.
+  Submission submission;
+  bool complete = true;
+  absl::Time create_time;
+  absl::Time expire_time;  // Deleted then unless released.
+};
+
+// What one step of a retention sweep did (Storage::EraseDataSubmittedBefore,
+// DeleteExpiredQuarantine).
+struct SweepStep {
+  int count = 0;        // Rows erased or deleted.
+  absl::Duration held;  // How long the step held the writer (its share of the transaction).
+};
+
 // A lead's timestamps, for response figures.
 struct LeadTimes {
   std::string provider_id;  // Empty while unassigned.
@@ -278,6 +297,35 @@ class Storage {
       absl::string_view e164) = 0;
   // Disclosure records dropped since start because too many were waiting (see the backend).
   virtual uint64_t disclosures_dropped() const { return 0; }
+  // Quarantine. Up to `limit` quarantined submissions not yet expired (expire_time after now:
+  // one past it is never listed, even before a sweep deletes it), newest first (create time,
+  // then id, descending), after the key `after` (from a previous page's next_after).
+  // kInvalidArgument for an `after` no page gave.
+  virtual absl::StatusOr<Page<QuarantinedSubmission>> ListQuarantined(int limit,
+                                                                      const std::string& after) = 0;
+  // Processes a quarantined submission now as Submit would have had its honeypot been empty,
+  // in one transaction with its events: it merges into the caller's open lead for the same
+  // target within the dedup window (RESUBMITTED) or becomes a new lead routed by the domain
+  // policy (ASSIGNED), created now with its consent dated when it was received; its
+  // submission record (what a retried request_id replays) names that lead from then on, and
+  // it leaves the quarantine. Returns the lead. kNotFound for an unknown submission id, or
+  // one released or expired; kFailedPrecondition for one not kept whole
+  // (QuarantinedSubmission::complete).
+  virtual absl::StatusOr<Lead> ReleaseQuarantined(const std::string& submission_id) = 0;
+
+  // Retention, in steps: each call is one transaction of at most `limit` rows, so that a
+  // sweep never holds the writer long (see RetentionSweeper). A count below `limit` means
+  // nothing more is due.
+  // Erases the personal data of up to `limit` leads last submitted before `cutoff`, oldest
+  // first, exactly as EraseCaller erases it (ERASED events included; OPTED_OUT leads too),
+  // but leaves old copies for ClearOldCopies.
+  virtual absl::StatusOr<SweepStep> EraseDataSubmittedBefore(absl::Time cutoff, int limit) = 0;
+  // Deletes up to `limit` quarantined submissions past their expire time, oldest first.
+  virtual absl::StatusOr<SweepStep> DeleteExpiredQuarantine(int limit) = 0;
+  // After retention steps: makes sure no file of the database keeps a copy of what they erased
+  // or deleted (SQLite: empties the WAL, as EraseCaller does). kUnavailable if that could not
+  // be done in time (the backend keeps trying; calling again is safe).
+  virtual absl::Status ClearOldCopies() = 0;
 
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures. `visit` must be quick and must not call the store.

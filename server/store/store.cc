@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 #include <utility>
 
@@ -18,6 +19,31 @@
 
 namespace intake::store {
 namespace rows {
+
+void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob) {
+  stmt.bind(index, blob.data(), static_cast<int>(blob.size()));
+}
+
+std::string Blob(const SQLite::Column& column) {
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<size_t>(column.getBytes()));
+}
+
+std::string TimeKey(absl::Time time, const std::string& id) {
+  return absl::StrCat(ToMicros(time), "/", id);
+}
+
+absl::Status ParseTimeKey(const std::string& key, int64_t* time_us, std::string* id) {
+  if (key.empty()) {
+    *time_us = std::numeric_limits<int64_t>::max();
+    *id = "\xff";  // After every id: ids are ASCII.
+    return absl::OkStatus();
+  }
+  std::pair<std::string, std::string> parts = absl::StrSplit(key, absl::MaxSplits('/', 1));
+  if (!absl::SimpleAtoi(parts.first, time_us)) return absl::InvalidArgumentError("bad page key");
+  *id = std::move(parts.second);
+  return absl::OkStatus();
+}
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }

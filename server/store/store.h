@@ -216,6 +216,15 @@ class Store : public Storage {
   static constexpr size_t kDisclosuresPerWrite = 256;
   // Records dropped because kMaxPendingDisclosures were waiting, since the store opened.
   uint64_t disclosures_dropped() const override { return disclosures_dropped_.load(); }
+  // Quarantine and retention (see Storage).
+  absl::StatusOr<Page<QuarantinedSubmission>> ListQuarantined(int limit,
+                                                              const std::string& after) override;
+  absl::StatusOr<Lead> ReleaseQuarantined(const std::string& submission_id) override;
+  absl::StatusOr<SweepStep> EraseDataSubmittedBefore(absl::Time cutoff, int limit) override;
+  absl::StatusOr<SweepStep> DeleteExpiredQuarantine(int limit) override;
+  // Empties the WAL (GroupCommitWriter::TruncateWal), waiting up to
+  // StoreOptions::wal_truncate_timeout.
+  absl::Status ClearOldCopies() override { return TruncateWal(); }
 
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
   // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
@@ -271,6 +280,22 @@ class Store : public Storage {
   PreparedSubmission Prepare(Submission submission, bool bot) const;
   // Writer thread only: the body of Submit inside the batch transaction.
   absl::StatusOr<SubmitResult> ApplySubmission(SQLite::Database& db, const PreparedSubmission& p);
+  // Writer thread only: the provider owning `listing_id`; nullopt for "" (the general
+  // helpline). kNotFound for an unknown listing.
+  absl::StatusOr<std::optional<Provider>> ListingOwner(SQLite::Database& db,
+                                                       const std::string& listing_id);
+  // What became of a submission that is neither a replay nor a bot.
+  struct Placement {
+    SubmissionOutcome outcome;  // kNewLead or kMerged.
+    std::string lead_id;
+    std::optional<RoutingReason> routing;  // kNewLead only.
+  };
+  // Writer thread only, inside the write's transaction: merges `p` into the caller's open lead
+  // for the same target within the dedup window (RESUBMITTED), or stores it as a new lead
+  // routed by the domain policy (ASSIGNED), created at `now` with consent given at
+  // `consent_time`; counts it. The submission's own record is the caller's to write.
+  Placement PlaceLead(const PreparedSubmission& p, const std::optional<Provider>& owner,
+                      absl::Time now, absl::Time consent_time);
   // Reads the event of `row` (kEventsAfter's columns) and its lead as `provider_id` may
   // see it (all of it for "").
   EventWithLead ReadEventWithLead(SQLite::Statement& row, const std::string& provider_id) const;
@@ -280,6 +305,9 @@ class Store : public Storage {
   // Writer thread only: reads the lead (scoped as GetLead) and refuses OPTED_OUT/ERASED ones.
   absl::StatusOr<Lead> LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
                                        const std::string& lead_id);
+  // A quarantined submission from `row` (quarantine.cc's columns), opened. Throws
+  // std::runtime_error for sealed data that does not open.
+  QuarantinedSubmission ReadQuarantined(SQLite::Statement& row) const;
   // Reads a lead from `row`'s lead columns (leads.cc's list, from column `first`), opening
   // its sealed fields.
   Lead ReadLead(SQLite::Statement& row, int first = 0) const;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/domain/lead.h"
@@ -28,6 +29,17 @@ std::string Sha256(absl::string_view data);
 
 // The personal data of a submission, in the order a lead's sealed column keeps it.
 std::vector<std::string> PersonalFields(const Submission& s);
+
+// What a quarantined submission's sealed column keeps: PersonalFields, then everything a
+// release needs to process it as a submission and ops review (the honeypot included: a
+// browser's autofill may have put a real caller's details there).
+std::vector<std::string> QuarantineFields(const Submission& s);
+// The submission QuarantineFields kept (listing_id and request_id aside, which are not sealed).
+// A row quarantined before QuarantineFields existed holds PersonalFields alone: `complete` is
+// then false and every other field empty. kDataLoss for a column that does not open with this
+// key or holds neither (the message holds no data).
+absl::StatusOr<Submission> OpenQuarantineFields(const PiiCipher& cipher, absl::string_view sealed,
+                                                bool* complete);
 
 // Everything the caller sent (the honeypot verdict included), canonically, so that a
 // request_id replayed with any difference is told apart from a retry.

@@ -21,6 +21,7 @@
 namespace intake::store {
 namespace {
 
+using rows::BindBlob;
 using rows::FromMicros;
 using rows::ToMicros;
 
@@ -36,10 +37,6 @@ const std::string& ConsentSha256(const std::string& text) {
     last_text = text;
   }
   return last_hash;
-}
-
-void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob) {
-  stmt.bind(index, blob.data(), static_cast<int>(blob.size()));
 }
 
 void Count(StatementCache& sql, const char* counter) {
@@ -118,7 +115,8 @@ Store::PreparedSubmission Store::Prepare(Submission submission, bool bot) const 
   p.payload_hash = cipher_.PayloadHash(CanonicalPayload(submission, bot));
   p.phone_hash = cipher_.PhoneHash(submission.phone);
   p.consent_sha256 = ConsentSha256(submission.consent_text);
-  p.sealed = cipher_.Seal(PersonalFields(submission));
+  // A quarantined submission keeps everything a release needs; a lead only its personal data.
+  p.sealed = cipher_.Seal(bot ? QuarantineFields(submission) : PersonalFields(submission));
   p.submission = std::move(submission);
   p.bot = bot;
   return p;
@@ -153,15 +151,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
   const int64_t now = ToMicros(now_time);
 
   // First, whatever the outcome: every reply carries the figures of the listing's owner.
-  std::optional<Provider> owner;
-  if (!s.listing_id.empty()) {
-    SQLite::Statement& listing = sql.Get("SELECT provider_id FROM listings WHERE listing_id = ?");
-    listing.bind(1, s.listing_id);
-    if (!listing.executeStep()) return absl::NotFoundError("listing not found");
-    owner = rows::SelectProvider(db, listing.getColumn(0).getString());
-    if (!owner) return absl::InternalError("a listing's provider is missing");
-  }
-
+  INTAKE_ASSIGN_OR_RETURN(const std::optional<Provider> owner, ListingOwner(db, s.listing_id));
   const std::string owner_id = owner ? owner->provider_id : "";
 
   if (!s.request_id.empty()) {
@@ -204,6 +194,30 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt, owner_id};
   }
 
+  const Placement placed = PlaceLead(p, owner, now_time, now_time);
+  RecordSubmission(sql, submission_id, s, payload_hash, placed.outcome, placed.lead_id, now);
+  return SubmitResult{submission_id, placed.outcome, placed.lead_id, placed.routing, owner_id};
+}
+
+absl::StatusOr<std::optional<Provider>> Store::ListingOwner(SQLite::Database& db,
+                                                            const std::string& listing_id) {
+  if (listing_id.empty()) return std::nullopt;
+  SQLite::Statement& listing =
+      writer_.statements().Get("SELECT provider_id FROM listings WHERE listing_id = ?");
+  listing.bind(1, listing_id);
+  if (!listing.executeStep()) return absl::NotFoundError("listing not found");
+  std::optional<Provider> owner = rows::SelectProvider(db, listing.getColumn(0).getString());
+  listing.reset();
+  if (!owner) return absl::InternalError("a listing's provider is missing");
+  return owner;
+}
+
+Store::Placement Store::PlaceLead(const PreparedSubmission& p, const std::optional<Provider>& owner,
+                                  absl::Time now_time, absl::Time consent_time) {
+  StatementCache& sql = writer_.statements();
+  const Submission& s = p.submission;
+  const int64_t now = ToMicros(now_time);
+  const std::string& phone_hash = p.phone_hash;
   SQLite::Statement& duplicate = sql.Get(
       "SELECT lead_id, provider_id FROM leads WHERE phone_hash = ? AND target = ? "
       "AND last_submit_time_us >= ? AND state NOT IN (5, 6) "
@@ -223,9 +237,8 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     merge.bind(2, lead_id);
     merge.exec();
     rows::AppendEvent(sql, lead_id, provider_id, LeadEventType::kResubmitted, now);
-    RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kMerged, lead_id, now);
     Count(sql, "duplicates_merged");
-    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id, std::nullopt, owner_id};
+    return Placement{SubmissionOutcome::kMerged, lead_id, std::nullopt};
   }
   duplicate.reset();
 
@@ -268,15 +281,13 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
   insert.bind(14, s.form.utm_campaign);
   BindBlob(insert, 15, consent_hash);
   insert.bind(16, absl::StrJoin(s.advertisers, "\n"));
-  insert.bind(17, now);
+  insert.bind(17, ToMicros(consent_time));
   insert.bind(18, now);
   insert.bind(19, now);
   insert.exec();
   rows::AppendEvent(sql, lead_id, decision.provider_id, LeadEventType::kAssigned, now);
-  RecordSubmission(sql, submission_id, s, payload_hash, SubmissionOutcome::kNewLead, lead_id, now);
   Count(sql, "leads");
-  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id, decision.reason,
-                      owner_id};
+  return Placement{SubmissionOutcome::kNewLead, lead_id, decision.reason};
 }
 
 void Store::CountRefusedSubmission(RefusedSubmission kind) {

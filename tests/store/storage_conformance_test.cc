@@ -517,18 +517,29 @@ TEST_P(StorageConformanceTest, ItIsUnimplementedWhereTheBackendSaysSo) {
   auto backup = store_->Backup(BackupOptions{});
   auto lead_disclosures = store_->ListLeadDisclosures(r->lead_id);
   auto caller_disclosures = store_->ListCallerDisclosures("+13055550123");
+  auto bot = Submit(MakeSubmission("+13055550124", "l1"), /*bot=*/true);
+  ASSERT_TRUE(bot.ok()) << bot.status();
+  const std::vector<absl::Status> privacy = {
+      store_->ListQuarantined(10, "").status(),
+      store_->ReleaseQuarantined(bot->submission_id).status(),
+      store_->EraseDataSubmittedBefore(clock_.Now(), 10).status(),
+      store_->DeleteExpiredQuarantine(10).status(),
+      store_->ClearOldCopies(),
+  };
   if (GetParam().postgres) {
     EXPECT_EQ(evidence.status().code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(reassigned.status().code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(backup.status().code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(lead_disclosures.status().code(), absl::StatusCode::kUnimplemented);
     EXPECT_EQ(caller_disclosures.status().code(), absl::StatusCode::kUnimplemented);
+    for (const absl::Status& s : privacy) EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
   } else {
     EXPECT_TRUE(evidence.ok()) << evidence.status();
     EXPECT_TRUE(reassigned.ok()) << reassigned.status();
     EXPECT_TRUE(backup.ok()) << backup.status();
     EXPECT_TRUE(lead_disclosures.ok()) << lead_disclosures.status();
     EXPECT_TRUE(caller_disclosures.ok()) << caller_disclosures.status();
+    for (const absl::Status& s : privacy) EXPECT_TRUE(s.ok()) << s;
   }
 }
 

@@ -515,7 +515,7 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
     INTAKE_RETURN_IF_ERROR(
         txn.Exec("INSERT INTO quarantine (submission_id, listing_id, sealed, create_time_us, "
                  "expire_time_us) VALUES ($1, $2, $3, $4, $5)",
-                 {submission_id, s.listing_id, Param::Bytes(cipher_.Seal(PersonalFields(s))), now,
+                 {submission_id, s.listing_id, Param::Bytes(cipher_.Seal(QuarantineFields(s))), now,
                   ToMicros(now_time + options_.quarantine_retention)})
             .status());
     INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
@@ -823,6 +823,30 @@ absl::StatusOr<std::vector<LeadDisclosures>> PostgresStore::ListCallerDisclosure
     absl::string_view) {
   return absl::UnimplementedError(
       "the accounting of disclosures is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<Page<QuarantinedSubmission>> PostgresStore::ListQuarantined(int,
+                                                                           const std::string&) {
+  return absl::UnimplementedError(
+      "ListQuarantinedSubmissions is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<Lead> PostgresStore::ReleaseQuarantined(const std::string&) {
+  return absl::UnimplementedError(
+      "ReleaseQuarantinedSubmission is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<SweepStep> PostgresStore::EraseDataSubmittedBefore(absl::Time, int) {
+  return absl::UnimplementedError("--pii_retention is not implemented on PostgreSQL yet");
+}
+
+absl::StatusOr<SweepStep> PostgresStore::DeleteExpiredQuarantine(int) {
+  return absl::UnimplementedError(
+      "deleting expired quarantined submissions is not implemented on PostgreSQL yet");
+}
+
+absl::Status PostgresStore::ClearOldCopies() {
+  return absl::UnimplementedError("retention is not implemented on PostgreSQL yet");
 }
 
 absl::Status PostgresStore::ForEachLeadSince(absl::Time since,

@@ -121,6 +121,13 @@ class PostgresStore : public Storage {
   absl::StatusOr<std::vector<Disclosure>> ListLeadDisclosures(const std::string& lead_id) override;
   absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
       absl::string_view e164) override;
+  // kUnimplemented: quarantine review and retention are not built on PostgreSQL yet.
+  absl::StatusOr<Page<QuarantinedSubmission>> ListQuarantined(int limit,
+                                                              const std::string& after) override;
+  absl::StatusOr<Lead> ReleaseQuarantined(const std::string& submission_id) override;
+  absl::StatusOr<SweepStep> EraseDataSubmittedBefore(absl::Time cutoff, int limit) override;
+  absl::StatusOr<SweepStep> DeleteExpiredQuarantine(int limit) override;
+  absl::Status ClearOldCopies() override;
 
   absl::Status ForEachLeadSince(absl::Time since,
                                 absl::FunctionRef<void(const LeadTimes&)> visit) override;
