@@ -59,21 +59,24 @@ struct Command {
   std::string Path() const;
 };
 
-// The ids help examples show where a real one goes (`leads list` and `tokens issue` print
-// them), shaped like the server's. The examples spell them out; a test runs every example
-// against a real server with real ids in their place.
+// The ids help examples show where a real one goes (`leads list`, `tokens issue` and
+// `quarantine list` print them), shaped like the server's. The examples spell them out; a test runs
+// every example against a real server with real ids in their place.
 inline constexpr absl::string_view kExampleLeadId = "lead-0190c5a4e2b17f3d9a6c1e8b5d2f4a07";
 inline constexpr absl::string_view kExampleTokenId = "tok-8c2f0e6a1b9d4c3e7f5a2b10";
+// `quarantine list` prints these.
+inline constexpr absl::string_view kExampleSubmissionId = "sub-0190c5a4e2b17f3d5b8e9c0a1f2d3e4b";
 
 // Each group's commands, in the order help lists them; one file per group.
-std::vector<Command> ProviderCommands();  // providers.cc
-std::vector<Command> TokenCommands();     // tokens.cc
-std::vector<Command> ListingCommands();   // listings.cc
-std::vector<Command> LeadCommands();      // leads.cc, lead_tail.cc
-std::vector<Command> IntakeCommands();    // intake.cc
-std::vector<Command> PrivacyCommands();   // privacy.cc
-std::vector<Command> ServerCommands();    // server_info.cc: stats, health
-std::vector<Command> BackupCommands();    // backup.cc
+std::vector<Command> ProviderCommands();    // providers.cc
+std::vector<Command> TokenCommands();       // tokens.cc
+std::vector<Command> ListingCommands();     // listings.cc
+std::vector<Command> LeadCommands();        // leads.cc, lead_tail.cc
+std::vector<Command> IntakeCommands();      // intake.cc
+std::vector<Command> PrivacyCommands();     // privacy.cc
+std::vector<Command> QuarantineCommands();  // quarantine.cc
+std::vector<Command> ServerCommands();      // server_info.cc: stats, health
+std::vector<Command> BackupCommands();      // backup.cc
 
 // The tail command, kept in its own file for its size; LeadCommands() includes it.
 Command LeadTailCommand();

@@ -71,7 +71,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {ProviderCommands, TokenCommands, ListingCommands, LeadCommands, IntakeCommands,
-                     PrivacyCommands, ServerCommands, BackupCommands}) {
+                     PrivacyCommands, QuarantineCommands, ServerCommands, BackupCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -36,9 +36,11 @@
 #include "grpc/health/v1/health.pb.h"
 #include "gtest/gtest.h"
 #include "intake/v1/admin_service.pb.h"
+#include "intake/v1/intake_service.grpc.pb.h"
 #include "intake/v1/intake_service.pb.h"
 #include "intake/v1/provider_service.pb.h"
 #include "tests/e2e/intaked_process.h"
+#include "tests/e2e/rpc_helpers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_pki.h"
 
@@ -395,33 +397,21 @@ TEST(IntakectlHelpTest, ShellWordsSplitsAsAShellWould) {
 // Every command's help example, run as written against a real intaked from a directory holding
 // the server's ./var, as a reader would run it: each succeeds. The order is one a reader could
 // follow (a provider before its listing, a lead before its acknowledgement). Only what an
-// example cannot know is filled in: the real ids in place of kExampleLeadId and
-// kExampleTokenId, and the test server's addresses in place of the default ones (through
-// INTAKE_ADDR and INTAKE_PUBLIC_ADDR, and where an example names one with --addr).
+// example cannot know is filled in: the real ids in place of kExampleLeadId, kExampleTokenId
+// and kExampleSubmissionId (of a bot's submission made for it), and the test server's addresses in
+// place of the default ones (through INTAKE_ADDR and INTAKE_PUBLIC_ADDR, and where an example names
+// one with --addr).
 TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
-  const std::vector<std::string> order = {"providers create",
-                                          "providers get",
-                                          "providers list",
-                                          "providers update",
-                                          "listings create",
-                                          "listings list",
-                                          "tokens issue",
-                                          "submit",
-                                          "leads list",
-                                          "leads get",
-                                          "leads tail",
-                                          "leads ack",
-                                          "leads contact",
-                                          "leads reassign",
-                                          "providers pause",
-                                          "providers resume",
-                                          "stats",
-                                          "health",
-                                          "backup",
-                                          "optout",
-                                          "erase",
-                                          "purge",
-                                          "tokens revoke"};
+  const std::vector<std::string> order = {
+      "providers create", "providers get",   "providers list",
+      "providers update", "listings create", "listings list",
+      "tokens issue",     "submit",          "leads list",
+      "leads get",        "leads tail",      "leads ack",
+      "leads contact",    "leads reassign",  "providers pause",
+      "providers resume", "stats",           "health",
+      "backup",           "quarantine list", "quarantine release",
+      "optout",           "erase",           "purge",
+      "tokens revoke"};
   std::vector<std::string> listed = ListedCommands();
   std::vector<std::string> ordered = order;
   std::sort(listed.begin(), listed.end());
@@ -437,6 +427,7 @@ TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
                      "INTAKE_PUBLIC_ADDR=" + server->listen_address()};
   std::string lead_id;
   std::string token_id;
+  std::string submission_id;
   for (const std::string& command : order) {
     SCOPED_TRACE(command);
     std::string example = ExampleOf(command);
@@ -451,6 +442,23 @@ TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
     if (absl::StrContains(example, ctl::kExampleTokenId)) {
       ASSERT_FALSE(token_id.empty()) << "no token yet";
       absl::StrReplaceAll({{ctl::kExampleTokenId, token_id}}, &example);
+    }
+    if (absl::StrContains(example, ctl::kExampleSubmissionId)) {
+      ASSERT_FALSE(submission_id.empty()) << "no quarantined submission yet";
+      absl::StrReplaceAll({{ctl::kExampleSubmissionId, submission_id}}, &example);
+    }
+    if (command == "quarantine list") {
+      // Something for it to list (and for `quarantine release`): a bot's submission.
+      v1::SubmitCallbackRequest bot = ValidRequest("(305) 736-5011");
+      bot.set_honeypot("autofilled");
+      v1::SubmitCallbackResponse submitted;
+      ASSERT_TRUE(v1::IntakeService::NewStub(server->PublicChannel())
+                      ->SubmitCallback(Context().get(), bot, &submitted)
+                      .ok());
+      const CtlResult held = RunCtl({"quarantine", "list", "--quiet"}, in_checkout);
+      ASSERT_EQ(held.exit_code, 0) << held;
+      submission_id = held.out.substr(0, held.out.find('\n'));
+      ASSERT_TRUE(absl::StartsWith(submission_id, "sub-")) << held;
     }
     absl::StrReplaceAll({{"127.0.0.1:50051", server->listen_address()},
                          {"127.0.0.1:50052", server->admin_address()}},
