@@ -146,10 +146,12 @@ void AppendEvent(StatementCache& sql, const std::string& lead_id, const std::str
   insert.exec();
   if (type == LeadEventType::kAssigned && !provider_id.empty()) {
     // Rotation's "assigned a lead least recently" reads this; every path that assigns a lead
-    // appends this event, so none can forget it.
+    // appends this event, so none can forget it. Each stamp lands above every other, so two
+    // assignments within one clock tick still rank in the order they were made (as on
+    // PostgreSQL: StampAssignedQueries).
     SQLite::Statement& stamp = sql.Get(
-        "UPDATE providers SET last_assigned_us = max(coalesce(last_assigned_us, ?1), ?1) "
-        "WHERE provider_id = ?2");
+        "UPDATE providers SET last_assigned_us = max(?1, (SELECT coalesce(max(last_assigned_us), "
+        "0) + 1 FROM providers)) WHERE provider_id = ?2");
     stamp.bind(1, now);
     stamp.bind(2, provider_id);
     stamp.exec();

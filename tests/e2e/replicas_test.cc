@@ -268,6 +268,29 @@ TEST_F(ReplicasTest, StreamsOnAnyReplicaSeeEveryLeadOfAnyReplicaInOrderWithNoGap
   EXPECT_EQ(types[0], v1::LEAD_EVENT_TYPE_ASSIGNED);
   for (size_t i = 1; i < types.size(); ++i) EXPECT_EQ(types[i], v1::LEAD_EVENT_TYPE_RESUBMITTED);
 
+  // Ops reassign that lead through B; each provider's stream on the other replica hears of
+  // the move.
+  const std::string& moved = duplicate_lead.begin()->first;
+  const std::string admin = a.process->AdminToken();
+  v1::ReassignLeadRequest reassign;
+  reassign.set_lead_id(moved);
+  reassign.set_provider_id("beta");
+  v1::ReassignLeadResponse reassigned;
+  const grpc::Status s = b.admin->ReassignLead(Context(admin).get(), reassign, &reassigned);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  EXPECT_EQ(reassigned.lead().provider_id(), "beta");
+  const std::vector<v1::SubscribeLeadsResponse> away = Read(a, acme, cursor, 1);
+  ASSERT_EQ(away.size(), 1u);
+  EXPECT_EQ(away[0].type(), v1::LEAD_EVENT_TYPE_REASSIGNED_AWAY);
+  EXPECT_EQ(away[0].lead().lead_id(), moved);
+  EXPECT_EQ(away[0].lead().caller().phone(), "") << "acme must see nothing more of it";
+  const std::vector<v1::SubscribeLeadsResponse> gained =
+      Read(a, beta, beta_stream.back().sequence(), 1);
+  ASSERT_EQ(gained.size(), 1u);
+  EXPECT_EQ(gained[0].type(), v1::LEAD_EVENT_TYPE_ASSIGNED);
+  EXPECT_EQ(gained[0].sequence(), away[0].sequence() + 1);
+  EXPECT_EQ(gained[0].lead().caller().phone(), "+12122009999");
+
   // A token revoked through A is refused by B too.
   v1::RevokeProviderTokenRequest revoke;
   revoke.set_token_id(last_token_id_);  // beta's, issued through B.

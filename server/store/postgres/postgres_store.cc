@@ -682,8 +682,32 @@ absl::StatusOr<Page<Lead>> PostgresStore::ListLeads(const LeadFilter& filter, in
   });
 }
 
-absl::StatusOr<LeadEvidence> PostgresStore::GetLeadEvidence(const std::string& /*lead_id*/) {
-  return absl::UnimplementedError("GetLead's evidence is not implemented on PostgreSQL yet");
+absl::StatusOr<LeadEvidence> PostgresStore::GetLeadEvidence(const std::string& lead_id) {
+  return WithReader<LeadEvidence>([&](Connection& conn) -> absl::StatusOr<LeadEvidence> {
+    INTAKE_ASSIGN_OR_RETURN(
+        std::vector<Result> rows,
+        conn.ExecAll({{"SELECT consent_sha256, advertisers, consent_time_us FROM leads "
+                       "WHERE lead_id = $1",
+                       {lead_id}},
+                      {"SELECT sequence, type, lead_id, coalesce(provider_id, ''), "
+                       "event_time_us FROM lead_events WHERE lead_id = $1 ORDER BY sequence",
+                       {lead_id}}}));
+    const Result& lead = rows[0];
+    if (lead.rows() != 1) return LeadNotFound();
+    LeadEvidence evidence;
+    evidence.consent_text_sha256 = lead.Bytes(0, 0);
+    evidence.advertisers = absl::StrSplit(lead.Text(0, 1), '\n', absl::SkipEmpty());
+    evidence.consent_time = FromMicros(lead.Int64(0, 2));
+    const Result& events = rows[1];
+    evidence.history.reserve(events.rows());
+    for (int i = 0; i < events.rows(); ++i) {
+      evidence.history.push_back(
+          LeadEvent{static_cast<uint64_t>(events.Int64(i, 0)),
+                    static_cast<LeadEventType>(events.Int64(i, 1)), std::string(events.Text(i, 2)),
+                    std::string(events.Text(i, 3)), FromMicros(events.Int64(i, 4))});
+    }
+    return evidence;
+  });
 }
 
 absl::StatusOr<std::vector<EventWithLead>> PostgresStore::ReadEvents(uint64_t after,
@@ -792,9 +816,43 @@ absl::StatusOr<Lead> PostgresStore::RecordContactAttempt(const std::string& prov
   return result;
 }
 
-absl::StatusOr<Lead> PostgresStore::ReassignLead(const std::string& /*lead_id*/,
-                                                 const std::string& /*provider_id*/) {
-  return absl::UnimplementedError("ReassignLead is not implemented on PostgreSQL yet");
+absl::StatusOr<Lead> PostgresStore::ReassignLead(const std::string& lead_id,
+                                                 const std::string& provider_id) {
+  Lead result;
+  const absl::Time now = clock_.Now();
+  absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(txn, "", lead_id));
+    INTAKE_ASSIGN_OR_RETURN(
+        Result provider, txn.Exec("SELECT 1 FROM providers WHERE provider_id = $1", {provider_id}));
+    if (provider.rows() != 1) return absl::NotFoundError("provider not found");
+    if (lead.provider_id == provider_id) {
+      result = std::move(lead);
+      return absl::OkStatus();
+    }
+    if (!lead.provider_id.empty()) {
+      txn.AppendEvent(LeadEvent{0, LeadEventType::kReassignedAway, lead_id, lead.provider_id, now});
+    }
+    lead.provider_id = provider_id;
+    lead.state = LeadState::kNew;
+    lead.routing_reason = RoutingReason::kManual;
+    lead.routing_detail = "reassigned by ops";
+    lead.acknowledge_time.reset();
+    lead.first_contact_time.reset();
+    lead.last_outcome.reset();
+    INTAKE_RETURN_IF_ERROR(
+        txn.Exec("UPDATE leads SET provider_id = $1, state = $2, routing_reason = $3, "
+                 "routing_detail = $4, acknowledge_time_us = NULL, first_contact_time_us = NULL, "
+                 "last_outcome = NULL WHERE lead_id = $5",
+                 {provider_id, static_cast<int>(lead.state),
+                  static_cast<int>(lead.routing_reason) + 1, lead.routing_detail, lead_id})
+            .status());
+    // An assignment like any other: the batch stamps the provider's last_assigned_us.
+    txn.AppendEvent(LeadEvent{0, LeadEventType::kAssigned, lead_id, provider_id, now});
+    result = std::move(lead);
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return result;
 }
 
 absl::StatusOr<uint32_t> PostgresStore::OptOutCaller(absl::string_view) {

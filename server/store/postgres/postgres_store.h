@@ -4,9 +4,9 @@
 // group_commit_writer.h, locks.h and event_log.h); reads through a small pool of connections;
 // wake-ups and token changes of every replica arrive through a NotificationListener.
 //
-// What it does not do yet, each answering kUnimplemented: GetLeadEvidence, ReassignLead and
-// Backup (PostgreSQL's own pg_basebackup and pg_dump do backups), the privacy operations and
-// the accounting of disclosures.
+// What it does not do yet, each answering kUnimplemented: Backup (PostgreSQL's own
+// pg_basebackup and pg_dump do backups), the privacy operations and the accounting of
+// disclosures.
 #ifndef INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 #define INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 
@@ -95,7 +95,6 @@ class PostgresStore : public Storage {
                                const std::string& provider_scope) override;
   absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int limit,
                                        const std::string& after) override;
-  // kUnimplemented.
   absl::StatusOr<LeadEvidence> GetLeadEvidence(const std::string& lead_id) override;
   absl::StatusOr<std::vector<EventWithLead>> ReadEvents(uint64_t after,
                                                         const std::string& provider_id,
@@ -106,7 +105,6 @@ class PostgresStore : public Storage {
   absl::StatusOr<Lead> RecordContactAttempt(const std::string& provider_id,
                                             const std::string& lead_id, ContactOutcome outcome,
                                             const std::string& note) override;
-  // kUnimplemented.
   absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
                                     const std::string& provider_id) override;
 
