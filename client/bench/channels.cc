@@ -1,5 +1,8 @@
 #include "client/bench/channels.h"
 
+#include <string>
+
+#include "absl/strings/str_split.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -17,6 +20,8 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const BenchTls& 
 std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count,
                                                          const BenchTls& tls) {
   const std::shared_ptr<grpc::ChannelCredentials> credentials = ChannelCredentialsFor(tls);
+  std::vector<std::string> addresses = absl::StrSplit(address, ',', absl::SkipEmpty());
+  if (addresses.empty()) addresses.push_back(address);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   channels.reserve(count);
   for (int i = 0; i < count; ++i) {
@@ -24,7 +29,8 @@ std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& addr
     // Channels with equal arguments would share one subchannel, hence one connection.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt(GRPC_ARG_CHANNEL_ID, i);
-    channels.push_back(grpc::CreateCustomChannel(address, credentials, args));
+    channels.push_back(
+        grpc::CreateCustomChannel(addresses[i % addresses.size()], credentials, args));
   }
   return channels;
 }

@@ -22,7 +22,9 @@ inline constexpr absl::Duration kConnectTimeout = absl::Seconds(30);
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const BenchTls& tls);
 
 // `count` channels to `address` (TLS as `tls` says), each with its own subchannel pool and a
-// distinct channel id, so none shares another's connection. They connect lazily.
+// distinct channel id, so none shares another's connection. They connect lazily. `address`
+// may list several servers separated by commas (replicas of one fleet): channel i goes to the
+// (i mod n)-th, so the first channel always goes to the first.
 std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const std::string& address, int count,
                                                          const BenchTls& tls);
 

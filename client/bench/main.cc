@@ -40,7 +40,10 @@ ABSL_FLAG(std::string, target, "",
           "host:port of a running intaked's public listener to measure (started with "
           "--client_rate=0, or a rate that admits the whole load from one client). Empty: start "
           "intaked (see --intaked) on 127.0.0.1 port 0 with a fresh temporary data directory "
-          "and no per-client rate limit, and stop it and remove the directory at the end.");
+          "and no per-client rate limit, and stop it and remove the directory at the end. "
+          "Several replicas of one PostgreSQL fleet: their addresses separated by commas; "
+          "the calls' channels go to each in turn, and the delivery mode's stream to the "
+          "first, so it receives leads submitted through every replica.");
 ABSL_FLAG(std::string, admin_target, "",
           "host:port of --target's admin listener, for modes that need it (delivery; submit "
           "does not).");

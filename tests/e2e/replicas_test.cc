@@ -7,8 +7,10 @@
 // subscribers hop between them; a replica SIGKILLed under load loses no acknowledged lead.
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/barrier.h"
@@ -29,8 +32,10 @@
 #include "server/store/postgres/connection.h"
 #include "tests/e2e/intaked_process.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/pg_server.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/text_file.h"
 
 namespace intake::testing {
 namespace {
@@ -557,6 +562,40 @@ TEST_F(ReplicasTest, AReplicaKilledUnderLoadLosesNoAcknowledgedLeadAndRetriesSto
     EXPECT_TRUE(streamed.insert(e.lead().lead_id()).second) << "a lead streamed twice";
   }
   EXPECT_EQ(streamed.size(), acknowledged.size());
+}
+
+// intake-bench against a fleet: --target lists both replicas, the calls' channels go to each
+// in turn and the delivery stream to the first, so it must receive every lead, half of them
+// committed through the other replica, and that replica must have taken its share.
+TEST_F(ReplicasTest, TheBenchSpreadsItsCallsOverEveryReplicaGivenAndLosesNoDelivery) {
+  Replica a = StartReplica();
+  ASSERT_NE(a.process, nullptr);
+  Replica b = StartReplica();
+  ASSERT_NE(b.process, nullptr);
+  TempDir out;
+  const std::string command = absl::StrCat(
+      INTAKE_BENCH_PATH,
+      " --mode=delivery --warmup=0s --duration=1s --rate=200 --concurrency=4 --channels=2",
+      " --target=", a.process->listen_address(), ",", b.process->listen_address(),
+      " --admin_target=", a.process->admin_address(), " --admin_token_file=", secrets_.path(),
+      "/admin.token >", out.File("out"), " 2>", out.File("err"));
+  const int status = std::system(command.c_str());
+  const std::string report = ReadTextFile(out.File("out"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadTextFile(out.File("err"));
+  EXPECT_NE(report.find(R"("lost": 0,)"), std::string::npos) << report;
+  EXPECT_NE(report.find(R"("stream_error": null)"), std::string::npos) << report;
+
+  absl::StatusOr<std::string> metrics = HttpGet(b.process->metrics_address(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  const std::string series = R"(intake_submissions_total{outcome="lead"} )";
+  const size_t at = metrics->find(series);
+  ASSERT_NE(at, std::string::npos) << *metrics;
+  double leads = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtod(absl::string_view(*metrics).substr(
+                           at + series.size(), metrics->find('\n', at) - at - series.size()),
+                       &leads));
+  EXPECT_GE(leads, 50) << "the second replica took too few of the ~200 submissions";
 }
 
 }  // namespace
