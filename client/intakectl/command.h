@@ -75,6 +75,7 @@ std::vector<Command> LeadCommands();        // leads.cc, lead_tail.cc
 std::vector<Command> IntakeCommands();      // intake.cc
 std::vector<Command> PrivacyCommands();     // privacy.cc
 std::vector<Command> QuarantineCommands();  // quarantine.cc
+std::vector<Command> DisclosureCommands();  // disclosures.cc
 std::vector<Command> ServerCommands();      // server_info.cc: stats, health
 std::vector<Command> BackupCommands();      // backup.cc
 

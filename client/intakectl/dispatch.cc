@@ -70,8 +70,9 @@ const std::vector<FlagSpec>& GlobalFlags() {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {ProviderCommands, TokenCommands, ListingCommands, LeadCommands, IntakeCommands,
-                     PrivacyCommands, QuarantineCommands, ServerCommands, BackupCommands}) {
+  for (auto group :
+       {ProviderCommands, TokenCommands, ListingCommands, LeadCommands, IntakeCommands,
+        PrivacyCommands, QuarantineCommands, DisclosureCommands, ServerCommands, BackupCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -69,4 +69,19 @@ void PrintEvidence(const v1::LeadEvidence& evidence, std::ostream& out) {
   events.Print(out);
 }
 
+void PrintDisclosures(const google::protobuf::RepeatedPtrField<v1::Disclosure>& disclosures,
+                      std::ostream& out) {
+  if (disclosures.empty()) {
+    out << "no provider has received this lead's personal data\n";
+    return;
+  }
+  Table table({"PROVIDER", "TOKEN", "CHANNEL", "FIRST RECEIVED"});
+  for (const v1::Disclosure& d : disclosures) {
+    table.AddRow({d.provider_id(), d.token_id(),
+                  EnumLabel(v1::DisclosureChannel_descriptor(), d.channel()),
+                  FormatTimestamp(d.first_time())});
+  }
+  table.Print(out);
+}
+
 }  // namespace intake::ctl

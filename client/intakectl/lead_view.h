@@ -9,6 +9,7 @@
 
 #include "client/intakectl/output.h"
 #include "google/protobuf/repeated_field.h"
+#include "intake/v1/admin_service.pb.h"
 #include "intake/v1/lead.pb.h"
 
 namespace intake::ctl {
@@ -23,6 +24,10 @@ Record LeadRecord(const v1::Lead& lead, bool show_pii);
 // The evidence behind a lead (consent hash, advertisers, form) as a record, and its events as a
 // table.
 void PrintEvidence(const v1::LeadEvidence& evidence, std::ostream& out);
+
+// Where a lead's personal data went: one row per provider token, oldest first.
+void PrintDisclosures(const google::protobuf::RepeatedPtrField<v1::Disclosure>& disclosures,
+                      std::ostream& out);
 
 // "ASSIGNED" for LEAD_EVENT_TYPE_ASSIGNED, and so on for the lead enums.
 std::string EventTypeLabel(v1::LeadEventType type);

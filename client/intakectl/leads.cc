@@ -108,6 +108,8 @@ int GetLead(const Invocation& run) {
                     PrintRecord(LeadRecord(r.lead(), show_pii), std::cout);
                     std::cout << "\n";
                     PrintEvidence(r.evidence(), std::cout);
+                    std::cout << "\n";
+                    PrintDisclosures(r.disclosures(), std::cout);
                   });
 }
 
@@ -169,7 +171,7 @@ std::vector<Command> LeadCommands() {
        ListLeads},
       {"leads",
        "get",
-       "Show one lead with its consent evidence and event history.",
+       "Show one lead with its consent evidence, event history and disclosures.",
        "intakectl leads get --lead=lead-0190c5a4e2b17f3d9a6c1e8b5d2f4a07 --show-pii",
        {kLeadFlag, kAsProviderFlag},
        GetLead},

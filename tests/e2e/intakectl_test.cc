@@ -301,6 +301,7 @@ TEST(IntakectlHelpTest, EveryCommandHasHelpWithAnExample) {
                               "submit",
                               "stats",
                               "health",
+                              "disclosures",
                               "optout",
                               "erase",
                               "purge"}) {
@@ -402,16 +403,32 @@ TEST(IntakectlHelpTest, ShellWordsSplitsAsAShellWould) {
 // place of the default ones (through INTAKE_ADDR and INTAKE_PUBLIC_ADDR, and where an example names
 // one with --addr).
 TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
-  const std::vector<std::string> order = {
-      "providers create", "providers get",   "providers list",
-      "providers update", "listings create", "listings list",
-      "tokens issue",     "submit",          "leads list",
-      "leads get",        "leads tail",      "leads ack",
-      "leads contact",    "leads reassign",  "providers pause",
-      "providers resume", "stats",           "health",
-      "backup",           "quarantine list", "quarantine release",
-      "optout",           "erase",           "purge",
-      "tokens revoke"};
+  const std::vector<std::string> order = {"providers create",
+                                          "providers get",
+                                          "providers list",
+                                          "providers update",
+                                          "listings create",
+                                          "listings list",
+                                          "tokens issue",
+                                          "submit",
+                                          "leads list",
+                                          "leads get",
+                                          "leads tail",
+                                          "leads ack",
+                                          "leads contact",
+                                          "leads reassign",
+                                          "providers pause",
+                                          "providers resume",
+                                          "stats",
+                                          "health",
+                                          "backup",
+                                          "quarantine list",
+                                          "quarantine release",
+                                          "disclosures",
+                                          "optout",
+                                          "erase",
+                                          "purge",
+                                          "tokens revoke"};
   std::vector<std::string> listed = ListedCommands();
   std::vector<std::string> ordered = order;
   std::sort(listed.begin(), listed.end());
@@ -480,6 +497,12 @@ TEST(IntakectlHelpTest, EveryExampleRunsAsWritten) {
     }
     ASSERT_EQ(r.exit_code, 0) << as_written << "\n" << r;
 
+    if (command == "disclosures") {
+      // The example's caller is the submit example's, whose lead the tail, ack and contact
+      // examples received with the provider's token.
+      EXPECT_THAT(r.out, HasSubstr(lead_id)) << r;
+      EXPECT_THAT(r.out, HasSubstr(token_id)) << r;
+    }
     if (command == "submit") {
       const CtlResult leads = RunCtl({"leads", "list", "--quiet"}, in_checkout);
       ASSERT_EQ(leads.exit_code, 0) << leads;
@@ -556,6 +579,7 @@ TEST(IntakectlHelpTest, BadLocalInputExitsTwoWithoutConnecting) {
            {"submit", "--phone=2127365000", "--consent_text=ok", "--region=Florida"},
            {"submit", "--phone=2127365000", "--consent_text=ok", "--request_id=no spaces"},
            {"optout"},
+           {"disclosures"},
            {"erase", "--phone=2127365000"},
            {"purge", "--older_than=30d"},
            {"purge", "--older_than=yesterday", "--yes"},
@@ -607,6 +631,7 @@ TEST_F(IntakectlTest, EveryCommandExitsThreeWhenTheServerIsUnreachable) {
                                       {"submit", "--phone=2127365000", "--consent_text=ok"},
                                       {"health"},
                                       {"optout", "--phone=2127365000"},
+                                      {"disclosures", "--phone=2127365000"},
                                       {"erase", "--phone=2127365000", "--yes"},
                                       {"purge", "--older_than=30d", "--yes"},
                                   });

@@ -101,6 +101,29 @@ TEST(ReadmeTest, TheWalkthroughWorksVerbatim) {
   EXPECT_TRUE(absl::StrContains(output, "100%")) << "response rate after the call:\n" << output;
 }
 
+// The privacy requests, continuing from the walkthrough: the caller's disclosures show the
+// dashboard token that received the lead, then the opt-out, the erasure and a purge.
+TEST(ReadmeTest, ThePrivacyRequestsWorkVerbatim) {
+  std::vector<ShellBlock> blocks = ReadmeSection("## Walkthrough");
+  ASSERT_GE(blocks.size(), 4u) << "the README lost its walkthrough";
+  blocks.erase(blocks.begin());  // The test's own intaked is the server.
+  const std::vector<ShellBlock> privacy = ReadmeSection("## Privacy requests");
+  ASSERT_EQ(privacy.size(), 1u) << "the README lost its privacy requests";
+  // The walkthrough's tail has shown the lead (so its stream disclosed it) before they run.
+  blocks.push_back({"", "wait $BACKGROUND0\n"});
+  blocks.insert(blocks.end(), privacy.begin(), privacy.end());
+
+  Checkout checkout;
+  ASSERT_TRUE(checkout.ok());
+  ASSERT_TRUE(Succeeded(checkout.Run(blocks, ""))) << "the privacy requests failed:\n"
+                                                   << checkout.Transcript();
+  const std::string output = ReadTextFile(checkout.File("readme.out"));
+  for (const char* expected : {" sunrise ", " tok-", " STREAM ", "opted out 1 lead(s)",
+                               "erased 1 lead(s)", "purged 0 lead(s)"}) {
+    EXPECT_TRUE(absl::StrContains(output, expected)) << expected << " in:\n" << output;
+  }
+}
+
 // buf curl through server reflection: services and methods listed, health checked, an
 // AdminService call made from JSON, and WatchLeads followed until a lead arrives.
 TEST(ReadmeTest, TheBufCurlRecipesWorkVerbatim) {
