@@ -44,13 +44,6 @@ std::string TextValue(absl::string_view value) {
   return plain ? std::string(value) : Json(std::string(value));
 }
 
-// A request_id as SubmitCallback accepts it: 1 to 64 of [A-Za-z0-9_-].
-bool IsRequestId(absl::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return absl::ascii_isalnum(c) || c == '_' || c == '-';
-  });
-}
-
 // A lead id as the store makes them: "lead-" and 32 lowercase hex digits.
 bool IsLeadId(absl::string_view id) {
   return absl::ConsumePrefix(&id, "lead-") && id.size() == 32 &&
@@ -98,9 +91,8 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
       // ones); null if it did not parse.
       if (const void* message = methods->GetRecvMessage()) {
         const auto& request = *static_cast<const google::protobuf::Message*>(message);
-        if (std::string id = StringField(request, "request_id"); IsRequestId(id)) {
-          request_id_ = std::move(id);
-        }
+        // Not a submission's request_id: its syntax ([A-Za-z0-9_-]) lets a client key its
+        // requests by the caller's number, and the submission_id ties retries together.
         if (std::string id = StringField(request, "lead_id"); IsLeadId(id)) {
           lead_id_ = std::move(id);
         }
@@ -138,7 +130,6 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
                           {"latency_ms", rounded_ms},
                           {"peer", peer_.empty() ? none : peer_},
                           {"principal", principal_.empty() ? none : principal_},
-                          {"request_id", request_id_.empty() ? none : request_id_},
                           {"submission_id", submission_id_.empty() ? none : submission_id_},
                           {"lead_id", lead_id_.empty() ? none : lead_id_}});
   }
@@ -152,7 +143,6 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
   bool logged_ = false;
   std::string peer_;
   std::string principal_;
-  std::string request_id_;
   std::string submission_id_;
   std::string lead_id_;
 };

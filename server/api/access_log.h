@@ -1,7 +1,8 @@
 // intaked's log lines: one access-log line per call (through a server interceptor), and the
 // start-up and drain lines, all in one format: JSON lines (--log_format=json) or text. Lines
 // carry ids, codes and addresses, never personal data: nothing from a request is logged but
-// its request_id and the lead id it names, and those only in their own syntax.
+// the lead id it names, and that only in Intake's own syntax (a submission's request_id is
+// not: a client may make it of the caller's number).
 #ifndef INTAKE_SERVER_API_ACCESS_LOG_H_
 #define INTAKE_SERVER_API_ACCESS_LOG_H_
 
@@ -67,9 +68,10 @@ void NotePrincipal(grpc::ServerContextBase* context, const Principal& principal)
 // One per server (ServerBuilder::experimental().SetInterceptorCreators): writes one "access"
 // line per call when its status is sent (or, for a call gRPC ends without one, when it is
 // destroyed) with the method, gRPC code, latency in milliseconds, peer address, principal,
-// and the call's ids: request_id and lead_id from the request (only when they have the syntax
-// Intake gives them, so that no stray input reaches the log), submission_id from
-// SubmitCallback's response. `log` must outlive the server.
+// and the call's ids: lead_id from the request (only when it has the syntax Intake gives
+// lead ids, so that no stray input reaches the log), submission_id from SubmitCallback's
+// response (the same for every retry of a request_id, which is not logged). `log` must outlive the
+// server.
 class AccessLogInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
