@@ -102,7 +102,8 @@ TEST(ReadmeTest, TheWalkthroughWorksVerbatim) {
 }
 
 // The privacy requests, continuing from the walkthrough: the caller's disclosures show the
-// dashboard token that received the lead, then the opt-out, the erasure and a purge.
+// dashboard token that received the lead, the quarantine (empty), then the opt-out, the
+// erasure and a purge.
 TEST(ReadmeTest, ThePrivacyRequestsWorkVerbatim) {
   std::vector<ShellBlock> blocks = ReadmeSection("## Walkthrough");
   ASSERT_GE(blocks.size(), 4u) << "the README lost its walkthrough";
@@ -118,8 +119,8 @@ TEST(ReadmeTest, ThePrivacyRequestsWorkVerbatim) {
   ASSERT_TRUE(Succeeded(checkout.Run(blocks, ""))) << "the privacy requests failed:\n"
                                                    << checkout.Transcript();
   const std::string output = ReadTextFile(checkout.File("readme.out"));
-  for (const char* expected : {" sunrise ", " tok-", " STREAM ", "opted out 1 lead(s)",
-                               "erased 1 lead(s)", "purged 0 lead(s)"}) {
+  for (const char* expected : {" sunrise ", " tok-", " STREAM ", "SUBMISSION",
+                               "opted out 1 lead(s)", "erased 1 lead(s)", "purged 0 lead(s)"}) {
     EXPECT_TRUE(absl::StrContains(output, expected)) << expected << " in:\n" << output;
   }
 }
