@@ -119,7 +119,7 @@ TEST(ReadmeTest, ThePrivacyRequestsWorkVerbatim) {
   ASSERT_TRUE(Succeeded(checkout.Run(blocks, ""))) << "the privacy requests failed:\n"
                                                    << checkout.Transcript();
   const std::string output = ReadTextFile(checkout.File("readme.out"));
-  for (const char* expected : {" sunrise ", " tok-", " STREAM ", "SUBMISSION",
+  for (const char* expected : {"sunrise-miami  ", " sunrise ", " tok-", "SUBMISSION",
                                "opted out 1 lead(s)", "erased 1 lead(s)", "purged 0 lead(s)"}) {
     EXPECT_TRUE(absl::StrContains(output, expected)) << expected << " in:\n" << output;
   }
