@@ -1,9 +1,9 @@
 // The privacy sweep: one run through everything intaked does with a caller's data (submit,
 // dedup, a bot, streams, acknowledgement, contact, reassignment, disclosures, opt-out,
-// erasure, purge, and intakectl for the privacy requests), with a unique marker in every
-// personal field, bad input carrying markers too. Then a search of everything intaked wrote
-// (stdout, stderr with its access log), every error message and error detail it returned,
-// and its metrics page: no marker may appear anywhere.
+// erasure, purge, quarantine review, and intakectl for the privacy requests), with a unique
+// marker in every personal field, bad input carrying markers too. Then a search of everything
+// intaked wrote (stdout, stderr with its access log), every error message and error detail it
+// returned, and its metrics page: no marker may appear anywhere.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -233,6 +233,25 @@ TEST_F(PrivacySweepTest, NoMarkerOfACallerAppearsInAnyLogErrorOrMetric) {
   watch_context->TryCancel();
   (void)watcher->Finish();
 
+  // Quarantine review: the bot's submission listed and released (a second bot stays held
+  // until the erasure); a made-up id refused.
+  v1::SubmitCallbackRequest second_bot = MarkedRequest("a-listing");
+  second_bot.set_honeypot(kHoneypot);
+  ASSERT_TRUE(intake_->SubmitCallback(Context().get(), second_bot, &submitted).ok());
+  v1::ListQuarantinedSubmissionsRequest held_request;
+  v1::ListQuarantinedSubmissionsResponse held;
+  ASSERT_TRUE(
+      admin_->ListQuarantinedSubmissions(Context(admin_token_).get(), held_request, &held).ok());
+  ASSERT_EQ(held.submissions_size(), 2);
+  v1::ReleaseQuarantinedSubmissionRequest release;
+  release.set_submission_id(held.submissions(1).submission_id());
+  v1::ReleaseQuarantinedSubmissionResponse released;
+  ASSERT_TRUE(
+      admin_->ReleaseQuarantinedSubmission(Context(admin_token_).get(), release, &released).ok());
+  release.set_submission_id(kPhoneAsRequestId);
+  Refused(admin_->ReleaseQuarantinedSubmission(Context(admin_token_).get(), release, &released),
+          "a phone as submission id");
+
   // Bad privacy requests carrying the number.
   for (const std::string& phone : {std::string("(212) 736-584"), std::string("736-5847"),
                                    std::string("Zorblax 212 736 5847")}) {
@@ -267,18 +286,21 @@ TEST_F(PrivacySweepTest, NoMarkerOfACallerAppearsInAnyLogErrorOrMetric) {
       << err;
   ASSERT_EQ(Ctl({"disclosures", "--phone=" + std::string(kPhone)}, &out, &err), 0) << err;
   EXPECT_TRUE(absl::StrContains(out, lead_id)) << out;
+  ASSERT_EQ(Ctl({"quarantine", "list"}, &out, &err), 0) << err;
+  EXPECT_EQ(MarkersIn(out), std::vector<std::string>{}) << "masked without --show-pii:\n" << out;
   ASSERT_EQ(Ctl({"optout", "--phone=" + std::string(kPhone)}, &out, &err), 0) << err;
-  EXPECT_EQ(out, "opted out 2 lead(s)\n");
+  EXPECT_EQ(out, "opted out 3 lead(s)\n") << "the listing's, the released bot's, intakectl's";
   ASSERT_EQ(Ctl({"erase", "--phone=212.736.5847", "--yes"}, &out, &err), 0) << err;
-  EXPECT_EQ(out, "erased 2 lead(s)\n");
+  EXPECT_EQ(out, "erased 3 lead(s)\n");
   ASSERT_EQ(Ctl({"purge", "--older_than=1s", "--yes"}, &out, &err), 0) << err;
-  for (const std::vector<std::string>& bad :
-       std::vector<std::vector<std::string>>{{"optout", "--phone=(212) 736-584"},
-                                             {"erase", "--phone=736-5847", "--yes"},
-                                             {"disclosures", "--phone=Zorblax 2127365847"},
-                                             {"submit", "--phone=(212) 736-584", "--name=Zorblax",
-                                              "--region=NY", "--consent_text=I agree."},
-                                             {"leads", "get", "--lead=2127365847"}}) {
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"optout", "--phone=(212) 736-584"},
+           {"erase", "--phone=736-5847", "--yes"},
+           {"disclosures", "--phone=Zorblax 2127365847"},
+           {"submit", "--phone=(212) 736-584", "--name=Zorblax", "--region=NY",
+            "--consent_text=I agree."},
+           {"leads", "get", "--lead=2127365847"},
+           {"quarantine", "release", "--submission=2127365847"}}) {
     EXPECT_NE(Ctl(bad, &out, &err), 0) << absl::StrJoin(bad, " ");
     errors_.push_back(absl::StrCat(absl::StrJoin(bad, " "), " → ", out, err));
   }
