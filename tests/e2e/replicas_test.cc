@@ -177,6 +177,30 @@ class ReplicasTest : public ::testing::Test {
   std::string last_token_id_;
 };
 
+// PostgreSQL keeps no accounting of disclosures yet: ListDisclosures says so, and admin GetLead
+// still shows the lead, with no disclosures.
+TEST_F(ReplicasTest, DisclosuresAreUnimplementedAndAdminGetLeadStillWorks) {
+  Replica r = StartReplica();
+  ASSERT_NE(r.process, nullptr);
+  const std::string token = AddProvider(r, "a");
+  ASSERT_TRUE(Submit(r, "a-listing", 1).ok());
+  const std::vector<v1::SubscribeLeadsResponse> events = Read(r, token, 0, 1);
+  ASSERT_EQ(events.size(), 1u);
+  const std::string admin = r.process->AdminToken();
+  v1::AdminServiceGetLeadRequest get;
+  get.set_lead_id(events[0].lead().lead_id());
+  v1::AdminServiceGetLeadResponse got;
+  const grpc::Status status = r.admin->GetLead(Context(admin).get(), get, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.lead().lead_id(), events[0].lead().lead_id());
+  EXPECT_EQ(got.disclosures_size(), 0);
+  v1::ListDisclosuresRequest list;
+  list.set_phone(Request("a-listing", 1).caller().phone());
+  v1::ListDisclosuresResponse listed;
+  EXPECT_EQ(r.admin->ListDisclosures(Context(admin).get(), list, &listed).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+}
+
 TEST_F(ReplicasTest, StreamsOnAnyReplicaSeeEveryLeadOfAnyReplicaInOrderWithNoGap) {
   Replica a = StartReplica();
   ASSERT_NE(a.process, nullptr);
