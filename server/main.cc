@@ -442,12 +442,15 @@ int main(int argc, char** argv) {
   retention_options.pii_retention = absl::GetFlag(FLAGS_pii_retention);
   retention_options.on_sweep = [&log](const intake::store::RetentionSweeper::Sweep& sweep) {
     // Counts and times only, never anything of a caller.
-    log.Write(sweep.status.ok() ? "retention sweep" : "retention sweep stopped",
-              {{"erased_leads", sweep.erased_leads},
-               {"deleted_quarantined", sweep.deleted_quarantined},
-               {"steps", sweep.steps},
-               {"longest_hold_ms", absl::ToDoubleMilliseconds(sweep.longest_hold)},
-               {"error", sweep.status.ok() ? "-" : std::string(sweep.status.message())}});
+    log.Write(
+        sweep.status.ok() ? "retention sweep" : "retention sweep stopped",
+        {{"erased_leads", sweep.erased_leads},
+         {"deleted_quarantined", sweep.deleted_quarantined},
+         {"steps", sweep.steps},
+         {"longest_hold_ms", absl::ToDoubleMilliseconds(sweep.longest_hold)},
+         {"mean_hold_ms",
+          sweep.steps == 0 ? 0.0 : absl::ToDoubleMilliseconds(sweep.total_hold) / sweep.steps},
+         {"error", sweep.status.ok() ? "-" : std::string(sweep.status.message())}});
   };
   intake::store::RetentionSweeper retention(store.get(), clock, retention_options);
   retention.Start();

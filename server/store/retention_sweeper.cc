@@ -21,6 +21,7 @@ bool RetentionSweeper::Drain(const Step& step, int64_t* total, Sweep* sweep) {
     ++sweep->steps;
     *total += done->count;
     sweep->longest_hold = std::max(sweep->longest_hold, done->held);
+    sweep->total_hold += done->held;
     if (done->count < options_.step_rows) return true;
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.pause)) return false;

@@ -26,8 +26,9 @@ class RetentionSweeper {
     int64_t erased_leads = 0;
     int64_t deleted_quarantined = 0;
     int steps = 0;
-    // The longest time one step held the writer.
+    // The longest time one step held the writer, and the time all steps held it together.
     absl::Duration longest_hold;
+    absl::Duration total_hold;
     // The first failure; the sweep stops at it and the next one starts over.
     absl::Status status;
   };
@@ -40,7 +41,7 @@ class RetentionSweeper {
     // Rows per step (one transaction each).
     int step_rows = 32;
     // Rest between steps, in which the writer serves everyone else.
-    absl::Duration pause = absl::Milliseconds(5);
+    absl::Duration pause = absl::Milliseconds(20);
     // Told of each background sweep that erased or deleted anything, or failed. Runs on the
     // sweeper's thread.
     std::function<void(const Sweep&)> on_sweep;
