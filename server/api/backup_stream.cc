@@ -44,9 +44,9 @@ void BackupStream::OnWriteDone(bool ok) {
   if (!ok) {
     FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
   } else if (hash_sent_) {
-    Finish(grpc::Status::OK);
+    Close(grpc::Status::OK);
   } else if (std::optional<grpc::Status> ended = Ended()) {
-    Finish(*ended);
+    Close(*ended);
   } else {
     executor_.Run([this] { SendNext(); });
   }
@@ -91,7 +91,12 @@ std::optional<grpc::Status> BackupStream::Ended() {
 
 void BackupStream::FinishWith(const grpc::Status& status) {
   std::optional<grpc::Status> ended = Ended();
-  Finish(ended ? *ended : status);
+  Close(ended ? *ended : status);
+}
+
+void BackupStream::Close(const grpc::Status& status) {
+  file_.reset();
+  Finish(status);
 }
 
 void BackupStream::OnDone() {

@@ -43,6 +43,9 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupDatabaseRes
   void SendNext();  // On the executor.
   // Finishes with the status End() gave, if it was called, else with `status`.
   void FinishWith(const grpc::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+  // Frees the backup (its copy, and the store's one-backup-at-a-time slot), then finishes:
+  // a client that starts another backup as soon as it has heard the end is not refused.
+  void Close(const grpc::Status& status);
   std::optional<grpc::Status> Ended() ABSL_LOCKS_EXCLUDED(mu_);
 
   store::Storage& store_;
