@@ -108,8 +108,7 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
   constexpr absl::Duration kQuietP99 = absl::Milliseconds(5);
   int quiet_windows = 0;
   int windows_within = 0;
-  uint64_t plain_calls = 0;
-  uint64_t plain_errors = 0;
+  uint64_t plain_errors = 0;  // In quiet windows.
   uint64_t frozen_errors = 0;
   bool last_window_quiet = false;
   for (int w = 0; w < kWindows; ++w) {
@@ -120,9 +119,6 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
         [&] { plain_run = SubmitAtRate(plain, plain_tag, kRate, kFrozen / kWindows); });
     bench::OpenLoopResult frozen_run = SubmitAtRate(frozen, frozen_tag, kRate, kFrozen / kWindows);
     plain_load.join();
-    plain_calls += plain_run.calls.started;
-    plain_errors += plain_run.calls.error_count();
-    frozen_errors += frozen_run.calls.error_count();
     const std::optional<absl::Duration> plain_p99 = plain_run.calls.ok_latencies.Percentile(0.99);
     const std::optional<absl::Duration> frozen_p99 = frozen_run.calls.ok_latencies.Percentile(0.99);
     last_window_quiet = plain_p99.has_value() && frozen_p99.has_value() && *plain_p99 <= kQuietP99;
@@ -132,6 +128,8 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
               << (last_window_quiet ? "" : " (machine busy: not judged)") << "\n";
     if (!last_window_quiet) continue;
     ++quiet_windows;
+    plain_errors += plain_run.calls.error_count();
+    frozen_errors += frozen_run.calls.error_count();
     // 10 %, and half a millisecond of scheduling noise between two processes on two cores.
     if (*frozen_p99 <= *plain_p99 * 1.10 + absl::Microseconds(500)) ++windows_within;
   }
@@ -139,12 +137,9 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
   const int64_t frozen_heap = AnonymousKib(frozen.process->pid());
   ASSERT_EQ(kill(dashboard, SIGCONT), 0);
 
-  // A machine too busy to take the load from the server without a dashboard cannot judge
-  // whether the other one failed more calls.
-  if (plain_errors * 100 <= plain_calls) {
-    EXPECT_LE(frozen_errors, plain_errors + 10);
-  }
   if (quiet_windows >= kWindows / 2) {
+    // A busy window's calls fail by their deadlines on both servers, at random.
+    EXPECT_LE(frozen_errors, plain_errors + 10) << "failed calls in the quiet windows";
     EXPECT_GE(windows_within * 2, quiet_windows)
         << "the frozen dashboard's server was slower by more than 10 % in "
         << quiet_windows - windows_within << " of " << quiet_windows << " quiet windows";
