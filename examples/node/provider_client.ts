@@ -3,8 +3,8 @@
 // Follows ProviderService.SubscribeLeads over gRPC (Connect for Node) and keeps its place in a
 // cursor file (the format of `intakectl leads tail --cursor_file`), so neither a restart of
 // intaked nor one of this client misses a lead or handles one twice. See "Integrating a
-// provider" in the top-level README. Ctrl-C or SIGTERM stops it: the cursor file is always up
-// to date.
+// provider" in the top-level README. Ctrl-C or SIGTERM stops it between two events, never
+// between handling one and saving the cursor past it.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -178,6 +178,10 @@ if (values.token_file === undefined || values.cursor_file === undefined) {
 const token = readFileSync(values.token_file, "utf8").trim();
 // Plaintext, like intaked's default listener (https:// and nodeOptions.ca for TLS).
 const transport = createGrpcTransport({ baseUrl: `http://${values.target}` });
+// Without a handler, the signal would end the process at any instruction, between logging an
+// acknowledgement and saving the cursor too; a handler runs between tasks, and those two run
+// in one.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
 await new LeadFollower(
   createClient(ProviderService, transport),
   token,

@@ -61,6 +61,16 @@ class LeadFollower:
         self.metadata = [("authorization", f"Bearer {token}")]
         self.cursor = cursor
         self.backoff = FIRST_BACKOFF_S
+        # A stop (SIGTERM) that comes while an event is being handled waits until its cursor
+        # is saved: stopped between the two, the next run would handle the event again.
+        self.handling = False
+        self.stop_requested = False
+
+    def stop(self):
+        """Exits now, or once the event being handled is saved."""
+        self.stop_requested = True
+        if not self.handling:
+            sys.exit(0)
 
     def run(self):
         """Follows the stream for ever, resuming from the cursor whenever it breaks."""
@@ -91,9 +101,15 @@ class LeadFollower:
                     stream.cancel()
                     return True
             elif event.sequence > self.cursor.sequence:  # At least once: skip what was handled.
-                self.handle(event)
-                self.cursor.sequence = event.sequence
-                self.cursor.save()
+                self.handling = True
+                try:
+                    self.handle(event)
+                    self.cursor.sequence = event.sequence
+                    self.cursor.save()
+                finally:
+                    self.handling = False
+                if self.stop_requested:
+                    sys.exit(0)
         return False
 
     def database_changed(self, instance_id):
@@ -132,6 +148,8 @@ class LeadFollower:
                     return False
                 if e.code() not in RETRYABLE:
                     raise
+                if self.stop_requested:
+                    sys.exit(0)  # Not acknowledged: the next run handles it.
                 self.pause()
 
     def pause(self):
@@ -147,15 +165,16 @@ def main():
     parser.add_argument("--token_file", required=True, help="the provider token ops issued")
     parser.add_argument("--cursor_file", required=True, help="where the resume point is kept")
     args = parser.parse_args()
-    # SIGTERM stops it like Ctrl-C; the cursor file is always up to date.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with open(args.token_file, encoding="utf-8") as f:
         token = f.read().strip()
     # Plaintext, like intaked's default listener (grpc.secure_channel for TLS). After an outage
     # the channel tries to reconnect at most 5 s apart (gRPC's default is 120 s).
     options = [("grpc.max_reconnect_backoff_ms", 5000)]
     with grpc.insecure_channel(args.target, options=options) as channel:
-        LeadFollower(channel, token, Cursor(args.cursor_file)).run()
+        follower = LeadFollower(channel, token, Cursor(args.cursor_file))
+        # SIGTERM stops it once the cursor file is up to date.
+        signal.signal(signal.SIGTERM, lambda *_: follower.stop())
+        follower.run()
 
 
 if __name__ == "__main__":
