@@ -218,9 +218,13 @@ bool ApplyGlobalFlags(const FlagValues& flags, GlobalOptions* options) {
   options->tls_key = flags.Get("tls_key");
   options->show_pii = flags.Bool("show_pii");
   options->verbose = flags.Bool("verbose");
-  if (flags.Has("timeout") && (!absl::ParseDuration(flags.Get("timeout"), &options->timeout) ||
-                               options->timeout <= absl::ZeroDuration())) {
-    return UsageError("--timeout: must be a positive duration such as 500ms or 30s");
+  if (flags.Has("timeout")) {
+    // Parsed aside: a refused value never replaces the default.
+    absl::Duration timeout;
+    if (!absl::ParseDuration(flags.Get("timeout"), &timeout) || timeout <= absl::ZeroDuration()) {
+      return UsageError("--timeout: must be a positive duration such as 500ms or 30s");
+    }
+    options->timeout = timeout;
   }
   if (flags.Has("output")) {
     const std::string output = flags.Get("output");
