@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <string_view>
 #include <utility>
 
@@ -15,6 +16,8 @@
 
 namespace intake::store::postgres {
 namespace {
+
+constexpr char kDatabaseUnreachable[] = "the database is unreachable; retry";
 
 struct Condition {
   const char* sqlstate;
@@ -53,20 +56,43 @@ constexpr Condition kConditions[] = {
     {"58030", "io_error"},
 };
 
-absl::StatusCode CodeFor(absl::string_view sqlstate) {
+// What a client is told of a failure with `sqlstate`: a fixed description of its class,
+// with the code that says whether to retry. Never the statement, the server's message, its
+// DETAIL or CONTEXT (which quote values), nor the schema's names.
+absl::Status StatusFor(absl::string_view sqlstate) {
   const absl::string_view cls = sqlstate.substr(0, 2);
-  if (cls == "08" || cls == "53" || cls == "58" || absl::StartsWith(sqlstate, "57P") ||
-      sqlstate == "57014" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
-      sqlstate == "25006") {
-    // 25006: a read-only server, which is what a failed-over primary turns into; another
-    // connection (libpq's target_session_attrs=read-write) finds the new one.
-    return absl::StatusCode::kUnavailable;
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    return absl::UnavailableError(
+        "the database aborted the transaction (serialization failure or deadlock); retry");
   }
-  if (sqlstate == "23505") return absl::StatusCode::kAlreadyExists;
-  if (cls == "23" || sqlstate == "42501" || sqlstate == "42P07") {
-    return absl::StatusCode::kFailedPrecondition;
+  if (sqlstate == "55P03" || sqlstate == "57014") {
+    return absl::UnavailableError("the database timed out waiting for a lock; retry");
   }
-  return absl::StatusCode::kInternal;
+  if (cls == "08") return absl::UnavailableError(kDatabaseUnreachable);
+  if (absl::StartsWith(sqlstate, "57P")) {
+    return absl::UnavailableError("the database is shutting down or starting up; retry");
+  }
+  if (cls == "53") {
+    return absl::UnavailableError(
+        "the database is out of resources (disk, memory or connections); retry");
+  }
+  if (cls == "58") return absl::UnavailableError("the database had a system error; retry");
+  if (sqlstate == "25006") {
+    // A read-only server, which is what a failed-over primary turns into; another connection
+    // (libpq's target_session_attrs=read-write) finds the new one.
+    return absl::UnavailableError("the database is read-only (a standby); retry");
+  }
+  if (sqlstate == "23505") return absl::AlreadyExistsError("the database holds this key already");
+  if (cls == "23") {
+    return absl::FailedPreconditionError("the database refused the write (integrity constraint)");
+  }
+  if (sqlstate == "42501") {
+    return absl::FailedPreconditionError("the database user lacks a privilege intaked needs");
+  }
+  if (sqlstate == "42P07") {
+    return absl::FailedPreconditionError("the database schema is not as intaked expects");
+  }
+  return absl::InternalError("the database rejected a statement");
 }
 
 // The first line of a libpq message (its own, never the server's: see PgError).
@@ -132,24 +158,33 @@ absl::Status PgError(absl::string_view what, const PGresult* result, const PGcon
   const char* sqlstate = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
   if (sqlstate == nullptr) {
     // libpq's own failure (the connection is gone, or a protocol error): its message names
-    // no data.
+    // no data, but may name hosts and paths, so it goes to the log only.
     const std::string message =
         FirstLine(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn));
-    const bool lost = conn == nullptr || PQstatus(conn) != CONNECTION_OK;
-    return absl::Status(lost ? absl::StatusCode::kUnavailable : absl::StatusCode::kInternal,
-                        absl::StrCat(what, ": ", message.empty() ? "no response" : message));
+    std::cerr << "intaked: PostgreSQL: " << what << ": "
+              << (message.empty() ? "no response" : message) << "\n";
+    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+      return absl::UnavailableError(kDatabaseUnreachable);
+    }
+    return absl::InternalError("the database connection failed");
   }
-  std::string message = absl::StrCat(what, ": ");
-  for (const Condition& c : kConditions) {
-    if (absl::string_view(sqlstate) == c.sqlstate) absl::StrAppend(&message, c.name, " ");
+  const absl::string_view state(sqlstate);
+  // A unique violation is a race its caller expects and handles; anything else is logged, by
+  // its SQLSTATE and the name the server gives the constraint or table, never by its text.
+  if (state != "23505") {
+    std::string line = absl::StrCat("intaked: PostgreSQL: ", what, ": ");
+    for (const Condition& c : kConditions) {
+      if (state == c.sqlstate) absl::StrAppend(&line, c.name, " ");
+    }
+    absl::StrAppend(&line, "(SQLSTATE ", state, ")");
+    if (const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME)) {
+      absl::StrAppend(&line, " on constraint ", constraint);
+    } else if (const char* table = PQresultErrorField(result, PG_DIAG_TABLE_NAME)) {
+      absl::StrAppend(&line, " on table ", table);
+    }
+    std::cerr << line << "\n";
   }
-  absl::StrAppend(&message, "(SQLSTATE ", sqlstate, ")");
-  if (const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME)) {
-    absl::StrAppend(&message, " on constraint ", constraint);
-  } else if (const char* table = PQresultErrorField(result, PG_DIAG_TABLE_NAME)) {
-    absl::StrAppend(&message, " on table ", table);
-  }
-  return absl::Status(CodeFor(sqlstate), message);
+  return StatusFor(state);
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo,
@@ -169,12 +204,12 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
                                   nullptr};
   const char* const values[] = {"10", app.c_str(), conninfo.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (conn == nullptr) return absl::UnavailableError("connecting to the database: out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    absl::Status status = absl::UnavailableError(
-        absl::StrCat("connecting to the database: ", FirstLine(PQerrorMessage(conn))));
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    // libpq's message names the host, socket or user (and never the password): the log's.
+    std::cerr << "intaked: PostgreSQL: connecting to the database: "
+              << (conn == nullptr ? "out of memory" : FirstLine(PQerrorMessage(conn))) << "\n";
     PQfinish(conn);
-    return status;
+    return absl::UnavailableError("connecting to the database failed; retry");
   }
   return std::unique_ptr<Connection>(new Connection(conn));
 }

@@ -100,17 +100,21 @@ struct Notification {
 
 // Maps the failure of `result` (null when libpq produced none) on `conn` while doing `what`
 // to a status by its meaning:
-// - kUnavailable: worth retrying, perhaps elsewhere: the connection is lost (libpq's own
-//   message is kept: it names no data), the server is shutting down or out of resources
+// - kUnavailable: worth retrying, perhaps elsewhere: the connection is lost, the server is shutting
+// down or out of resources
 //   (SQLSTATE classes 08, 53, 57P, 58), a deadlock, serialization failure or lock timeout
 //   (40001, 40P01, 55P03), a cancelled statement (57014);
 // - kAlreadyExists: a unique constraint (23505), so callers can tell a lost race;
 // - kFailedPrecondition: another integrity constraint (class 23), or a database not set up as
 //   intaked needs (missing privilege 42501, duplicate object 42P07, read-only 25006);
 // - kInternal: anything else (a bad statement is a bug).
-// The message holds `what`, the SQLSTATE and its name, and the constraint or table the
-// server names, never the server's message text: PostgreSQL quotes values in it ("invalid
-// input syntax for type bigint: ...", "Key (request_id)=(...)"), and values may be personal.
+// The message is a fixed description of the class ("the database aborted the transaction
+// (serialization failure or deadlock); retry"), since it may reach a client: never the
+// statement, the server's message text, DETAIL or CONTEXT (PostgreSQL quotes values in them:
+// "invalid input syntax for type bigint: ...", "Key (request_id)=(...)"), nor the schema's
+// names. What an operator needs goes to stderr, one line per failure: `what`, the SQLSTATE
+// and its name, and the constraint or table the server names (a unique violation, a race
+// its caller handles, is not logged).
 absl::Status PgError(absl::string_view what, const PGresult* result, const PGconn* conn);
 
 // True if the libpq URI or key=value string `conninfo` carries a password (which belongs in
@@ -124,8 +128,9 @@ class Connection {
   // comes from PGPASSWORD or PGPASSFILE as libpq reads them, never from intaked's flags.
   // Unless `conninfo` says otherwise, connecting times out after 10 s and the session is
   // named `application_name`. Returns kUnavailable if the server cannot be reached or
-  // refuses the connection, kInvalidArgument for a malformed `conninfo`. The message never
-  // repeats `conninfo` (it may hold a password).
+  // refuses the connection (libpq's reason goes to stderr, the status says only that), and
+  // kInvalidArgument for a malformed `conninfo`. Neither repeats `conninfo` (it may hold a
+  // password).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& conninfo,
                                                           absl::string_view application_name);
   ~Connection();
