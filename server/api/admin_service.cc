@@ -241,16 +241,9 @@ ServerUnaryReactor* AdminServiceImpl::GetLead(CallbackServerContext* context,
     out->set_page_url(lead.form.page_url);
     *out->mutable_routing() = response->lead().routing();
     for (const LeadEvent& event : evidence.history) ToProto(event, out->add_events());
-    // A backend that keeps no accounting yet (PostgreSQL) still shows the lead; its
-    // ListDisclosures says UNIMPLEMENTED, so no one takes the empty list for an accounting.
-    absl::StatusOr<std::vector<Disclosure>> disclosures =
-        store_.ListLeadDisclosures(request->lead_id());
-    if (!disclosures.ok() && disclosures.status().code() != absl::StatusCode::kUnimplemented) {
-      return disclosures.status();
-    }
-    if (disclosures.ok()) {
-      for (const Disclosure& d : *disclosures) ToProto(d, response->add_disclosures());
-    }
+    INTAKE_ASSIGN_OR_RETURN(std::vector<Disclosure> disclosures,
+                            store_.ListLeadDisclosures(request->lead_id()));
+    for (const Disclosure& d : disclosures) ToProto(d, response->add_disclosures());
     return absl::OkStatus();
   });
 }

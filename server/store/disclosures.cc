@@ -1,7 +1,5 @@
 // Store: the accounting of disclosures, which provider token received which lead's personal
 // data, how and when first.
-#include <algorithm>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,47 +32,13 @@ std::vector<Disclosure> DisclosuresOf(SQLite::Statement& query, const std::strin
 
 void Store::RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
                              const std::string& token_id, DisclosureChannel channel) {
-  const absl::Time now = clock_.Now();
-  bool flush = false;
-  {
-    absl::MutexLock lock(&disclosures_mu_);
-    DisclosureKey key{lead_id, provider_id, token_id};
-    if (auto it = pending_disclosures_.find(key); it != pending_disclosures_.end()) {
-      if (now < it->second.time) it->second = PendingDisclosure{channel, now};
-      return;
-    }
-    if (pending_disclosures_.size() >= kMaxPendingDisclosures) {
-      disclosures_dropped_.fetch_add(1);
-      if (!std::exchange(disclosure_drop_logged_, true)) {
-        // Ids and counts only: nothing that names the caller.
-        std::cerr << "intaked: " << kMaxPendingDisclosures
-                  << " disclosure records are waiting for the database writer, which is behind "
-                     "or failing; new ones are dropped (intake_disclosures_dropped_total) until "
-                     "it catches up\n";
-      }
-      return;
-    }
-    pending_disclosures_.emplace(std::move(key), PendingDisclosure{channel, now});
-    flush = !std::exchange(disclosure_flush_queued_, true);
+  // Outside the queue's lock: a writer that has stopped calls `done` at once.
+  if (disclosures_.Add({lead_id, provider_id, token_id}, channel, clock_.Now())) {
+    FlushDisclosures();
   }
-  // Outside the lock: a writer that has stopped calls `done` at once.
-  if (flush) FlushDisclosures();
 }
 
-std::vector<std::pair<Store::DisclosureKey, Store::PendingDisclosure>> Store::TakeDisclosures() {
-  std::vector<std::pair<DisclosureKey, PendingDisclosure>> taken;
-  absl::MutexLock lock(&disclosures_mu_);
-  taken.reserve(std::min(pending_disclosures_.size(), kDisclosuresPerWrite));
-  for (auto it = pending_disclosures_.begin();
-       it != pending_disclosures_.end() && taken.size() < kDisclosuresPerWrite;) {
-    taken.emplace_back(it->first, it->second);
-    pending_disclosures_.erase(it++);
-  }
-  return taken;
-}
-
-void Store::InsertDisclosures(
-    const std::vector<std::pair<DisclosureKey, PendingDisclosure>>& taken) {
+void Store::InsertDisclosures(const std::vector<DisclosureQueue::Entry>& taken) {
   for (const auto& [key, disclosure] : taken) {
     // The first record of a key is committed before any later one, so OR IGNORE keeps the
     // first. A lead purged since is not recorded: nothing could read the record.
@@ -93,43 +57,21 @@ void Store::InsertDisclosures(
 
 void Store::FlushDisclosures() {
   // What the write took, so that a failed commit can give it back.
-  auto taken = std::make_shared<std::vector<std::pair<DisclosureKey, PendingDisclosure>>>();
+  auto taken = std::make_shared<std::vector<DisclosureQueue::Entry>>();
   GroupCommitWriter::Apply apply = [this, taken](SQLite::Database&) {
-    *taken = TakeDisclosures();
-    {
-      absl::MutexLock lock(&disclosures_mu_);
-      disclosure_flush_queued_ = false;  // Records from now on need a flush of their own.
-    }
+    *taken = disclosures_.Take();
     InsertDisclosures(*taken);
     return absl::OkStatus();
   };
   GroupCommitWriter::Done report = [this, taken](const absl::Status& s) {
-    bool flush = false;
-    {
-      absl::MutexLock lock(&disclosures_mu_);
-      if (s.ok()) {
-        disclosure_drop_logged_ = false;
-      } else {
-        // Back in the queue, keeping the earliest of a key; they were counted in its bound.
-        for (auto& [key, disclosure] : *taken) {
-          auto [it, inserted] = pending_disclosures_.emplace(key, disclosure);
-          if (!inserted && disclosure.time < it->second.time) it->second = disclosure;
-        }
-        // The next record tries again (not at once: the writer may have stopped).
-        disclosure_flush_queued_ = false;
-        return;
-      }
-      // What the write could not take goes with the next batch.
-      if (!pending_disclosures_.empty()) flush = !std::exchange(disclosure_flush_queued_, true);
-    }
-    if (flush) FlushDisclosures();
+    if (disclosures_.Written(s, *taken)) FlushDisclosures();
   };
   writer_.SubmitLazy(std::move(apply), std::move(report), options_.disclosure_delay);
 }
 
 void Store::WriteWaitingDisclosures() {
   while (true) {
-    auto taken = TakeDisclosures();
+    auto taken = disclosures_.Take();
     if (taken.empty()) return;
     const absl::Status written = writer_.Run([&](SQLite::Database&) {
       InsertDisclosures(taken);

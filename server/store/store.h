@@ -32,6 +32,7 @@
 #include "server/domain/submission.h"
 #include "server/store/backup.h"
 #include "server/store/connection.h"
+#include "server/store/disclosure_queue.h"
 #include "server/store/group_commit_writer.h"
 #include "server/store/pii_cipher.h"
 #include "server/store/reader_pool.h"
@@ -207,15 +208,14 @@ class Store : public Storage {
   // holds the writer for little longer than a millisecond; the rest follow in the next batch.
   // A record for a lead purged meanwhile is not written.
   void RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
-                        const std::string& token_id, DisclosureChannel channel) override
-      ABSL_LOCKS_EXCLUDED(disclosures_mu_);
+                        const std::string& token_id, DisclosureChannel channel) override;
   absl::StatusOr<std::vector<Disclosure>> ListLeadDisclosures(const std::string& lead_id) override;
   absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
       absl::string_view e164) override;
-  static constexpr size_t kMaxPendingDisclosures = 50000;
-  static constexpr size_t kDisclosuresPerWrite = 256;
+  static constexpr size_t kMaxPendingDisclosures = DisclosureQueue::kMaxPending;
+  static constexpr size_t kDisclosuresPerWrite = DisclosureQueue::kPerWrite;
   // Records dropped because kMaxPendingDisclosures were waiting, since the store opened.
-  uint64_t disclosures_dropped() const override { return disclosures_dropped_.load(); }
+  uint64_t disclosures_dropped() const override { return disclosures_.dropped(); }
   // Quarantine and retention (see Storage).
   absl::StatusOr<Page<QuarantinedSubmission>> ListQuarantined(int limit,
                                                               const std::string& after) override;
@@ -323,9 +323,9 @@ class Store : public Storage {
   // Empties the WAL after an erasure (see EraseCaller).
   absl::Status TruncateWal();
   // Queues the write of the disclosures waiting (lazily, within disclosure_delay).
-  void FlushDisclosures() ABSL_LOCKS_EXCLUDED(disclosures_mu_);
+  void FlushDisclosures();
   // Destructor only: writes every disclosure still waiting, before the writer stops.
-  void WriteWaitingDisclosures() ABSL_LOCKS_EXCLUDED(disclosures_mu_);
+  void WriteWaitingDisclosures();
   // Open only: gives quarantined rows from before migration 6 their phone hash.
   static absl::Status FillQuarantinePhoneHashes(SQLite::Database& db, const PiiCipher& cipher);
 
@@ -344,34 +344,9 @@ class Store : public Storage {
   std::array<int64_t, 3> refused_ ABSL_GUARDED_BY(refused_mu_) = {};
   bool refused_flush_queued_ ABSL_GUARDED_BY(refused_mu_) = false;
   std::atomic<bool> backup_running_{false};
-  // Disclosures noted but not yet written, by (lead, provider, token), and whether a flush
-  // is queued that will take them.
-  struct DisclosureKey {
-    std::string lead_id, provider_id, token_id;
-    template <typename H>
-    friend H AbslHashValue(H h, const DisclosureKey& k) {
-      return H::combine(std::move(h), k.lead_id, k.provider_id, k.token_id);
-    }
-    friend bool operator==(const DisclosureKey& a, const DisclosureKey& b) {
-      return a.lead_id == b.lead_id && a.provider_id == b.provider_id && a.token_id == b.token_id;
-    }
-  };
-  struct PendingDisclosure {
-    DisclosureChannel channel;
-    absl::Time time;
-  };
-  // Up to kDisclosuresPerWrite of the waiting disclosures, taken out of the queue.
-  std::vector<std::pair<DisclosureKey, PendingDisclosure>> TakeDisclosures()
-      ABSL_LOCKS_EXCLUDED(disclosures_mu_);
   // Writer thread only, inside a write.
-  void InsertDisclosures(const std::vector<std::pair<DisclosureKey, PendingDisclosure>>& taken);
-  absl::Mutex disclosures_mu_;
-  absl::flat_hash_map<DisclosureKey, PendingDisclosure> pending_disclosures_
-      ABSL_GUARDED_BY(disclosures_mu_);
-  bool disclosure_flush_queued_ ABSL_GUARDED_BY(disclosures_mu_) = false;
-  // Whether the current run of drops was logged.
-  bool disclosure_drop_logged_ ABSL_GUARDED_BY(disclosures_mu_) = false;
-  std::atomic<uint64_t> disclosures_dropped_{0};
+  void InsertDisclosures(const std::vector<DisclosureQueue::Entry>& taken);
+  DisclosureQueue disclosures_;
   ReaderPool readers_;
   GroupCommitWriter writer_;
 };

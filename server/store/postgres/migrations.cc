@@ -165,6 +165,19 @@ constexpr Migration kMigrations[] = {
       CREATE INDEX leads_unacknowledged ON leads (provider_id, create_time_us)
         WHERE state = 1;
     )sql"},
+    {3, R"sql(
+      -- SQLite's migration 12: the accounting of disclosures, the first time each provider
+      -- token received a lead's personal data, and how (intake::DisclosureChannel). No
+      -- personal data: ids and times. Kept when the lead is erased (the audit trail).
+      CREATE TABLE disclosures (
+        lead_id text COLLATE "C" NOT NULL,
+        provider_id text COLLATE "C" NOT NULL,
+        token_id text COLLATE "C" NOT NULL,
+        channel integer NOT NULL,
+        first_time_us bigint NOT NULL,
+        PRIMARY KEY (lead_id, provider_id, token_id)
+      );
+    )sql"},
 };
 
 // The version inside the open transaction; 0 without a schema_version table.

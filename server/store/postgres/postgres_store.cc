@@ -221,9 +221,15 @@ PostgresStore::PostgresStore(PostgresStoreOptions options, std::string instance_
   idle_readers_.push_back(std::move(first_reader));
 }
 
-// The listener first (nothing more is told), then the writer finishes what was submitted.
+// The listener first (nothing more is told), then the writer finishes what was submitted
+// and the disclosures waiting.
 PostgresStore::~PostgresStore() {
   listener_.reset();
+  // The disclosures still waiting, before the writer stops.
+  for (auto taken = disclosures_.Take(); writer_ != nullptr && !taken.empty();
+       taken = disclosures_.Take()) {
+    if (!writer_->Run([&](WriteTxn& txn) { return InsertDisclosures(txn, taken); }).ok()) break;
+  }
   writer_.reset();
 }
 
@@ -867,20 +873,89 @@ absl::StatusOr<uint32_t> PostgresStore::PurgeLeads(absl::Time) {
   return absl::UnimplementedError("PurgeLeads is not implemented on PostgreSQL yet");
 }
 
-void PostgresStore::RecordDisclosure(const std::string& /*lead_id*/,
-                                     const std::string& /*provider_id*/,
-                                     const std::string& /*token_id*/,
-                                     DisclosureChannel /*channel*/) {}
+void PostgresStore::RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
+                                     const std::string& token_id, DisclosureChannel channel) {
+  // Outside the queue's lock: a writer that has stopped calls `done` at once.
+  if (disclosures_.Add({lead_id, provider_id, token_id}, channel, clock_.Now())) {
+    FlushDisclosures();
+  }
+}
 
-absl::StatusOr<std::vector<Disclosure>> PostgresStore::ListLeadDisclosures(const std::string&) {
-  return absl::UnimplementedError(
-      "the accounting of disclosures is not implemented on PostgreSQL yet");
+absl::Status PostgresStore::InsertDisclosures(WriteTxn& txn,
+                                              const std::vector<DisclosureQueue::Entry>& taken) {
+  std::vector<Query> inserts;
+  inserts.reserve(taken.size());
+  for (const auto& [key, disclosure] : taken) {
+    inserts.push_back(
+        Query{"INSERT INTO disclosures (lead_id, provider_id, token_id, channel, first_time_us) "
+              "SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM leads WHERE lead_id = $1) "
+              "ON CONFLICT DO NOTHING",
+              {key.lead_id, key.provider_id, key.token_id, static_cast<int>(disclosure.channel),
+               ToMicros(disclosure.time)}});
+  }
+  if (inserts.empty()) return absl::OkStatus();
+  return txn.ExecAll(std::move(inserts)).status();
+}
+
+void PostgresStore::FlushDisclosures() {
+  // What the write took, so that a failed write can give it back.
+  auto taken = std::make_shared<std::vector<DisclosureQueue::Entry>>();
+  writer_->Submit(
+      [this, taken](WriteTxn& txn) {
+        *taken = disclosures_.Take();
+        return InsertDisclosures(txn, *taken);
+      },
+      [this, taken](const absl::Status& status) {
+        if (disclosures_.Written(status, *taken)) FlushDisclosures();
+      });
+}
+
+namespace {
+
+constexpr char kDisclosuresOfLead[] =
+    "SELECT provider_id, token_id, channel, first_time_us FROM disclosures WHERE lead_id = $1 "
+    "ORDER BY first_time_us, provider_id, token_id";
+
+absl::StatusOr<std::vector<Disclosure>> DisclosuresOf(Connection& conn,
+                                                      const std::string& lead_id) {
+  INTAKE_ASSIGN_OR_RETURN(Result rows, conn.Exec(kDisclosuresOfLead, {lead_id}));
+  std::vector<Disclosure> out;
+  out.reserve(static_cast<size_t>(rows.rows()));
+  for (int i = 0; i < rows.rows(); ++i) {
+    out.push_back(Disclosure{std::string(rows.Text(i, 0)), std::string(rows.Text(i, 1)),
+                             static_cast<DisclosureChannel>(rows.Int64(i, 2)),
+                             FromMicros(rows.Int64(i, 3))});
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Disclosure>> PostgresStore::ListLeadDisclosures(
+    const std::string& lead_id) {
+  return WithReader<std::vector<Disclosure>>(
+      [&](Connection& conn) { return DisclosuresOf(conn, lead_id); });
 }
 
 absl::StatusOr<std::vector<LeadDisclosures>> PostgresStore::ListCallerDisclosures(
-    absl::string_view) {
-  return absl::UnimplementedError(
-      "the accounting of disclosures is not implemented on PostgreSQL yet");
+    absl::string_view e164) {
+  const std::string phone_hash = cipher_.PhoneHash(e164);
+  return WithReader<std::vector<LeadDisclosures>>(
+      [&](Connection& conn) -> absl::StatusOr<std::vector<LeadDisclosures>> {
+        INTAKE_ASSIGN_OR_RETURN(
+            Result leads, conn.Exec("SELECT lead_id, target, create_time_us FROM leads WHERE "
+                                    "phone_hash = $1 ORDER BY create_time_us DESC, lead_id DESC",
+                                    {Param::Bytes(phone_hash)}));
+        std::vector<LeadDisclosures> out;
+        for (int i = 0; i < leads.rows(); ++i) {
+          LeadDisclosures& lead = out.emplace_back();
+          lead.lead_id = std::string(leads.Text(i, 0));
+          lead.listing_id = std::string(leads.Text(i, 1));
+          lead.create_time = FromMicros(leads.Int64(i, 2));
+          INTAKE_ASSIGN_OR_RETURN(lead.disclosures, DisclosuresOf(conn, lead.lead_id));
+        }
+        return out;
+      });
 }
 
 absl::StatusOr<Page<QuarantinedSubmission>> PostgresStore::ListQuarantined(int,

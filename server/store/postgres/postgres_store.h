@@ -5,7 +5,7 @@
 // wake-ups and token changes of every replica arrive through a NotificationListener.
 //
 // What it does not do yet, each answering kUnimplemented: Backup (PostgreSQL's own
-// pg_basebackup and pg_dump do backups), the privacy operations and the accounting of
+// pg_basebackup and pg_dump do backups) and the privacy operations but the accounting of
 // disclosures.
 #ifndef INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 #define INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/clock.h"
+#include "server/store/disclosure_queue.h"
 #include "server/store/pii_cipher.h"
 #include "server/store/postgres/connection.h"
 #include "server/store/postgres/group_commit_writer.h"
@@ -112,13 +113,18 @@ class PostgresStore : public Storage {
   absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
-  // Not recorded on PostgreSQL yet: RecordDisclosure does nothing, and the listings answer
-  // kUnimplemented, so that no one takes an empty list for an empty accounting.
+  // See Storage. A record waits in memory (DisclosureQueue: merged by lead, provider and
+  // token, bounded) for a write of its own through the writer, which rides in whatever batch
+  // the writer commits next: never a wait for the reply that disclosed. INSERT ... ON
+  // CONFLICT DO NOTHING keeps the first committed record of a key, across replicas too. A
+  // crash may lose the records not yet committed; a clean shutdown writes them. A record for
+  // a lead that is not (or no longer) stored is not written.
   void RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
                         const std::string& token_id, DisclosureChannel channel) override;
   absl::StatusOr<std::vector<Disclosure>> ListLeadDisclosures(const std::string& lead_id) override;
   absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
       absl::string_view e164) override;
+  uint64_t disclosures_dropped() const override { return disclosures_.dropped(); }
   // kUnimplemented: quarantine review and retention are not built on PostgreSQL yet.
   absl::StatusOr<Page<QuarantinedSubmission>> ListQuarantined(int limit,
                                                               const std::string& after) override;
@@ -158,6 +164,11 @@ class PostgresStore : public Storage {
   // Writer thread: the lead for feedback (scoped, not OPTED_OUT or ERASED).
   absl::StatusOr<Lead> LeadForFeedback(WriteTxn& txn, const std::string& provider_id,
                                        const std::string& lead_id);
+  // Queues a write of the disclosures waiting.
+  void FlushDisclosures();
+  // Writer thread: inserts `taken` in one round trip.
+  static absl::Status InsertDisclosures(WriteTxn& txn,
+                                        const std::vector<DisclosureQueue::Entry>& taken);
   // Listener thread: a token change, told on with the stored token when it was issued.
   void OnTokenChange(TokenChange change, const std::string& token_sha256);
 
@@ -171,6 +182,7 @@ class PostgresStore : public Storage {
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_ ABSL_GUARDED_BY(readers_mu_);
 
+  DisclosureQueue disclosures_;
   std::unique_ptr<GroupCommitWriter> writer_;
   std::unique_ptr<NotificationListener> listener_;
 };
