@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import tempfile
-import time
+import threading
 
 import grpc
 
@@ -55,61 +55,70 @@ class Cursor:
         os.replace(f.name, self.path)
 
 
+class Stopped(Exception):
+    """stop() was called: the follower ends between two events."""
+
+
 class LeadFollower:
     def __init__(self, channel, token, cursor):
         self.stub = provider_grpc.ProviderServiceStub(channel)
         self.metadata = [("authorization", f"Bearer {token}")]
         self.cursor = cursor
         self.backoff = FIRST_BACKOFF_S
-        # A stop (SIGTERM) that comes while an event is being handled waits until its cursor
-        # is saved: stopped between the two, the next run would handle the event again.
-        self.handling = False
-        self.stop_requested = False
+        self.stopping = threading.Event()
+        self.stream = None  # The call being read, for stop() to cancel.
 
     def stop(self):
-        """Exits now, or once the event being handled is saved."""
-        self.stop_requested = True
-        if not self.handling:
-            sys.exit(0)
+        """Makes run() return between two events, never between handling one and saving the
+        cursor past it (the next run would handle it again). For another thread."""
+        self.stopping.set()
+        stream = self.stream
+        if stream is not None:
+            stream.cancel()
 
     def run(self):
-        """Follows the stream for ever, resuming from the cursor whenever it breaks."""
-        while True:
+        """Follows the stream until stop(), resuming from the cursor whenever it breaks.
+        Returns None after stop(), or why it cannot go on."""
+        while not self.stopping.is_set():
             try:
                 if self.follow_once():
                     continue  # The cursor starts over: resume at once.
                 problem = "the stream ended"
+            except Stopped:
+                return None
             except grpc.RpcError as e:
+                if self.stopping.is_set():
+                    return None
                 if e.code() == grpc.StatusCode.OUT_OF_RANGE:
-                    sys.exit(f"sequence {self.cursor.sequence} is beyond the server's newest "
-                             f"event: a cursor from another database? Remove {self.cursor.path}")
+                    return (f"sequence {self.cursor.sequence} is beyond the server's newest "
+                            f"event: a cursor from another database? Remove {self.cursor.path}")
                 if e.code() not in RETRYABLE:
-                    sys.exit(f"{e.code().name}: {e.details()}")
+                    return f"{e.code().name}: {e.details()}"
                 problem = f"{e.code().name}: {e.details()}"
             print(f"{problem}; resuming after sequence {self.cursor.sequence}", file=sys.stderr)
             self.pause()
+        return None
 
     def follow_once(self):
         """Reads one stream until it ends; True if it stopped it to start over from 0."""
         request = provider_pb2.SubscribeLeadsRequest(after_sequence=self.cursor.sequence)
         # wait_for_ready: while intaked is away, the call waits for it instead of failing.
-        stream = self.stub.SubscribeLeads(request, metadata=self.metadata, wait_for_ready=True)
-        for event in stream:
+        self.stream = self.stub.SubscribeLeads(request, metadata=self.metadata,
+                                               wait_for_ready=True)
+        for event in self.stream:
+            if self.stopping.is_set():
+                raise Stopped()
             self.backoff = FIRST_BACKOFF_S
             if event.type == HEARTBEAT:
                 if self.database_changed(event.instance_id):
-                    stream.cancel()
+                    self.stream.cancel()
                     return True
             elif event.sequence > self.cursor.sequence:  # At least once: skip what was handled.
-                self.handling = True
-                try:
-                    self.handle(event)
-                    self.cursor.sequence = event.sequence
-                    self.cursor.save()
-                finally:
-                    self.handling = False
-                if self.stop_requested:
-                    sys.exit(0)
+                self.handle(event)
+                self.cursor.sequence = event.sequence
+                self.cursor.save()
+        if self.stopping.is_set():  # stop() came before this call was there to cancel.
+            raise Stopped()
         return False
 
     def database_changed(self, instance_id):
@@ -148,12 +157,12 @@ class LeadFollower:
                     return False
                 if e.code() not in RETRYABLE:
                     raise
-                if self.stop_requested:
-                    sys.exit(0)  # Not acknowledged: the next run handles it.
+                if self.stopping.is_set():
+                    raise Stopped() from e  # Not acknowledged: the next run handles it.
                 self.pause()
 
     def pause(self):
-        time.sleep(self.backoff)
+        self.stopping.wait(self.backoff)  # Over at once on stop().
         self.backoff = min(self.backoff * 2, MAX_BACKOFF_S)
 
 
@@ -172,13 +181,26 @@ def main():
     options = [("grpc.max_reconnect_backoff_ms", 5000)]
     with grpc.insecure_channel(args.target, options=options) as channel:
         follower = LeadFollower(channel, token, Cursor(args.cursor_file))
-        # SIGTERM stops it once the cursor file is up to date.
-        signal.signal(signal.SIGTERM, lambda *_: follower.stop())
-        follower.run()
+        # The follower runs on a thread of its own, and this one only waits: Python runs signal
+        # handlers here, so Ctrl-C or SIGTERM never lands inside gRPC's code (where raising can
+        # leave its locks held) and stops the follower between two events.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, lambda *_: follower.stop())
+        outcome = []
+
+        def follow():
+            try:
+                outcome.append(follower.run())
+            except Exception as e:  # pylint: disable=broad-except
+                outcome.append(f"{type(e).__name__}: {e}")
+
+        worker = threading.Thread(target=follow)
+        worker.start()
+        while worker.is_alive():
+            worker.join(timeout=1)
+    if outcome and outcome[0] is not None:
+        sys.exit(outcome[0])
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        pass
+    main()
