@@ -441,7 +441,17 @@ TEST_F(ReplicasTest, ThreeReplicasUnderRandomLoadKeepEveryStreamCompleteAndInOrd
       for (int n = c; n < kLeads; n += kClients) {
         absl::SleepFor(absl::Microseconds(pause_us(random)));
         const std::string& listing = providers[(n / kReplicas) % providers.size()] + "-listing";
-        const grpc::Status s = Submit(replicas[n % kReplicas], listing, n);
+        // As a client of a fleet does: a retryable failure is retried on the next replica,
+        // with the same request_id, so it is stored once whichever attempt got through.
+        const std::string request_id = absl::StrCat("lead-", n);
+        grpc::Status s;
+        for (int attempt = 0; attempt < kReplicas * 2; ++attempt) {
+          s = Submit(replicas[(n + attempt) % kReplicas], listing, n, request_id);
+          if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+              s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+            break;
+          }
+        }
         EXPECT_TRUE(s.ok()) << "lead " << n << ": " << s.error_code() << " " << s.error_message();
         ++acknowledged;
       }
