@@ -18,6 +18,16 @@ FieldViolations NormalizeContactNote(std::string& note) {
   return {};
 }
 
+void ReassignTo(Lead& lead, const std::string& provider_id) {
+  lead.provider_id = provider_id;
+  lead.state = LeadState::kNew;
+  lead.routing_reason = RoutingReason::kManual;
+  lead.routing_detail = "reassigned by ops";
+  lead.acknowledge_time.reset();
+  lead.first_contact_time.reset();
+  lead.last_outcome.reset();
+}
+
 absl::Status CheckFeedbackAllowed(const Lead& lead) {
   if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
     return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");

@@ -104,6 +104,10 @@ FieldViolations NormalizeContactNote(std::string& note);
 // the caller opted out or was erased (kFailedPrecondition, the same for every backend).
 absl::Status CheckFeedbackAllowed(const Lead& lead);
 
+// What ops reassigning `lead` to `provider_id` makes of it, in every backend: a NEW lead of
+// that provider, routed MANUAL, with no acknowledgement, contact or outcome of the last one.
+void ReassignTo(Lead& lead, const std::string& provider_id);
+
 struct SubmitResult {
   std::string submission_id;
   SubmissionOutcome outcome;

@@ -286,13 +286,7 @@ absl::StatusOr<Lead> Store::ReassignLead(const std::string& lead_id,
         "UPDATE leads SET provider_id = ?, state = ?, routing_reason = ?, routing_detail = ?, "
         "acknowledge_time_us = NULL, first_contact_time_us = NULL, last_outcome = NULL "
         "WHERE lead_id = ?");
-    lead.provider_id = provider_id;
-    lead.state = LeadState::kNew;
-    lead.routing_reason = RoutingReason::kManual;
-    lead.routing_detail = "reassigned by ops";
-    lead.acknowledge_time.reset();
-    lead.first_contact_time.reset();
-    lead.last_outcome.reset();
+    ReassignTo(lead, provider_id);
     update.bind(1, provider_id);
     update.bind(2, static_cast<int>(lead.state));
     update.bind(3, static_cast<int>(lead.routing_reason) + 1);

@@ -69,5 +69,23 @@ TEST(CheckFeedbackAllowedTest, RefusesOnlyOptedOutAndErasedLeads) {
   }
 }
 
+TEST(ReassignToTest, MakesANewManuallyRoutedLeadOfTheProviderWithNoFeedback) {
+  Lead lead;
+  lead.provider_id = "acme";
+  lead.state = LeadState::kContacted;
+  lead.routing_reason = RoutingReason::kListingOwner;
+  lead.acknowledge_time = absl::FromUnixSeconds(100);
+  lead.first_contact_time = absl::FromUnixSeconds(200);
+  lead.last_outcome = ContactOutcome::kReached;
+  ReassignTo(lead, "beta");
+  EXPECT_EQ(lead.provider_id, "beta");
+  EXPECT_EQ(lead.state, LeadState::kNew);
+  EXPECT_EQ(lead.routing_reason, RoutingReason::kManual);
+  EXPECT_EQ(lead.routing_detail, "reassigned by ops");
+  EXPECT_FALSE(lead.acknowledge_time.has_value());
+  EXPECT_FALSE(lead.first_contact_time.has_value());
+  EXPECT_FALSE(lead.last_outcome.has_value());
+}
+
 }  // namespace
 }  // namespace intake

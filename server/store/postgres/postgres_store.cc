@@ -838,13 +838,7 @@ absl::StatusOr<Lead> PostgresStore::ReassignLead(const std::string& lead_id,
     if (!lead.provider_id.empty()) {
       txn.AppendEvent(LeadEvent{0, LeadEventType::kReassignedAway, lead_id, lead.provider_id, now});
     }
-    lead.provider_id = provider_id;
-    lead.state = LeadState::kNew;
-    lead.routing_reason = RoutingReason::kManual;
-    lead.routing_detail = "reassigned by ops";
-    lead.acknowledge_time.reset();
-    lead.first_contact_time.reset();
-    lead.last_outcome.reset();
+    ReassignTo(lead, provider_id);
     INTAKE_RETURN_IF_ERROR(
         txn.Exec("UPDATE leads SET provider_id = $1, state = $2, routing_reason = $3, "
                  "routing_detail = $4, acknowledge_time_us = NULL, first_contact_time_us = NULL, "
