@@ -124,6 +124,9 @@ absl::StatusOr<std::string> UsPhoneNormalizer::ToE164(absl::string_view input) c
   const absl::string_view area_code = nsn.substr(0, 3);
   const absl::string_view exchange = nsn.substr(3, 3);
   const absl::string_view line = nsn.substr(6, 4);
+  // NANP area codes and exchanges begin 2-9. libphonenumber's toll-free pattern lets an
+  // exchange of 0 or 1 through (800-149-0040, found by the phone fuzzer): no one answers it.
+  if (area_code[0] < '2' || exchange[0] < '2') return Refuse("is not a valid US phone number");
   if (IsN11(area_code) || IsN11(exchange)) {
     return Refuse("is a service code, not a number that reaches a person");
   }

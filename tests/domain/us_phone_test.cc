@@ -181,6 +181,9 @@ TEST(UsPhoneNormalizerTest, SpecificReasons) {
   EXPECT_EQ(phones.ToE164("+44 20 7946 0000").status().message(),
             "must be a US or other North American number");
   EXPECT_EQ(phones.ToE164("123-456-7890").status().message(), "is not a valid US phone number");
+  // An exchange must begin 2-9 too, though libphonenumber's toll-free pattern allows 0 or 1.
+  EXPECT_EQ(phones.ToE164("800-149-0040").status().message(), "is not a valid US phone number");
+  EXPECT_EQ(phones.ToE164("(888) 049-1234").status().message(), "is not a valid US phone number");
   EXPECT_EQ(phones.ToE164("").status().message(), "is required");
 }
 
