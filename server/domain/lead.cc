@@ -28,6 +28,19 @@ void ReassignTo(Lead& lead, const std::string& provider_id) {
   lead.last_outcome.reset();
 }
 
+bool Acknowledge(Lead& lead, absl::Time now) {
+  if (lead.acknowledge_time) return false;
+  lead.acknowledge_time = now;
+  if (lead.state == LeadState::kNew) lead.state = LeadState::kAcknowledged;
+  return true;
+}
+
+void RecordContact(Lead& lead, ContactOutcome outcome, absl::Time now) {
+  if (!lead.first_contact_time) lead.first_contact_time = now;
+  lead.last_outcome = outcome;
+  lead.state = LeadState::kContacted;
+}
+
 absl::Status CheckFeedbackAllowed(const Lead& lead) {
   if (lead.state == LeadState::kOptedOut || lead.state == LeadState::kErased) {
     return absl::FailedPreconditionError("the caller opted out or was erased: do not contact");

@@ -108,6 +108,14 @@ absl::Status CheckFeedbackAllowed(const Lead& lead);
 // that provider, routed MANUAL, with no acknowledgement, contact or outcome of the last one.
 void ReassignTo(Lead& lead, const std::string& provider_id);
 
+// A provider's first acknowledgement of `lead` at `now`: stamps it and moves a NEW lead to
+// ACKNOWLEDGED. False (and nothing changes) when it was acknowledged before.
+bool Acknowledge(Lead& lead, absl::Time now);
+
+// A contact attempt on `lead` at `now`: the first one is stamped, the outcome kept, the lead
+// CONTACTED.
+void RecordContact(Lead& lead, ContactOutcome outcome, absl::Time now);
+
 struct SubmitResult {
   std::string submission_id;
   SubmissionOutcome outcome;

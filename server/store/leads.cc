@@ -214,9 +214,7 @@ absl::StatusOr<Lead> Store::AcknowledgeLead(const std::string& provider_id,
   const absl::Time now = clock_.Now();
   INTAKE_RETURN_IF_ERROR(writer_.Run([&](SQLite::Database& db) -> absl::Status {
     INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(db, provider_id, lead_id));
-    if (!lead.acknowledge_time) {
-      lead.acknowledge_time = now;
-      if (lead.state == LeadState::kNew) lead.state = LeadState::kAcknowledged;
+    if (Acknowledge(lead, now)) {
       SQLite::Statement update(
           db, "UPDATE leads SET acknowledge_time_us = ?, state = ? WHERE lead_id = ?");
       update.bind(1, ToMicros(now));
@@ -247,9 +245,7 @@ absl::StatusOr<Lead> Store::RecordContactAttempt(const std::string& provider_id,
     const std::string sealed = cipher_.Seal({note});
     attempt.bind(5, sealed.data(), static_cast<int>(sealed.size()));
     attempt.exec();
-    if (!lead.first_contact_time) lead.first_contact_time = now;
-    lead.last_outcome = outcome;
-    lead.state = LeadState::kContacted;
+    RecordContact(lead, outcome, now);
     SQLite::Statement update(db,
                              "UPDATE leads SET first_contact_time_us = ?, last_outcome = ?, "
                              "state = ? WHERE lead_id = ?");

@@ -69,6 +69,31 @@ TEST(CheckFeedbackAllowedTest, RefusesOnlyOptedOutAndErasedLeads) {
   }
 }
 
+TEST(AcknowledgeTest, StampsOnceAndMovesOnlyANewLead) {
+  Lead lead;
+  lead.state = LeadState::kNew;
+  EXPECT_TRUE(Acknowledge(lead, absl::FromUnixSeconds(100)));
+  EXPECT_EQ(lead.state, LeadState::kAcknowledged);
+  EXPECT_EQ(lead.acknowledge_time, absl::FromUnixSeconds(100));
+  EXPECT_FALSE(Acknowledge(lead, absl::FromUnixSeconds(200)));
+  EXPECT_EQ(lead.acknowledge_time, absl::FromUnixSeconds(100));
+
+  Lead contacted;
+  contacted.state = LeadState::kContacted;
+  EXPECT_TRUE(Acknowledge(contacted, absl::FromUnixSeconds(300)));
+  EXPECT_EQ(contacted.state, LeadState::kContacted);
+}
+
+TEST(RecordContactTest, KeepsTheFirstTimeAndTheLastOutcome) {
+  Lead lead;
+  lead.state = LeadState::kAcknowledged;
+  RecordContact(lead, ContactOutcome::kNoAnswer, absl::FromUnixSeconds(100));
+  RecordContact(lead, ContactOutcome::kReached, absl::FromUnixSeconds(200));
+  EXPECT_EQ(lead.state, LeadState::kContacted);
+  EXPECT_EQ(lead.first_contact_time, absl::FromUnixSeconds(100));
+  EXPECT_EQ(lead.last_outcome, ContactOutcome::kReached);
+}
+
 TEST(ReassignToTest, MakesANewManuallyRoutedLeadOfTheProviderWithNoFeedback) {
   Lead lead;
   lead.provider_id = "acme";

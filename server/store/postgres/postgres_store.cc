@@ -779,9 +779,7 @@ absl::StatusOr<Lead> PostgresStore::AcknowledgeLead(const std::string& provider_
   const absl::Time now = clock_.Now();
   absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
     INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(txn, provider_id, lead_id));
-    if (!lead.acknowledge_time) {
-      lead.acknowledge_time = now;
-      if (lead.state == LeadState::kNew) lead.state = LeadState::kAcknowledged;
+    if (Acknowledge(lead, now)) {
       INTAKE_RETURN_IF_ERROR(
           txn.Exec("UPDATE leads SET acknowledge_time_us = $1, state = $2 WHERE lead_id = $3",
                    {ToMicros(now), static_cast<int>(lead.state), lead_id})
@@ -802,9 +800,7 @@ absl::StatusOr<Lead> PostgresStore::RecordContactAttempt(const std::string& prov
   const absl::Time now = clock_.Now();
   absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
     INTAKE_ASSIGN_OR_RETURN(Lead lead, LeadForFeedback(txn, provider_id, lead_id));
-    if (!lead.first_contact_time) lead.first_contact_time = now;
-    lead.last_outcome = outcome;
-    lead.state = LeadState::kContacted;
+    RecordContact(lead, outcome, now);
     INTAKE_RETURN_IF_ERROR(
         txn.ExecAll({{"INSERT INTO contact_attempts (lead_id, provider_id, attempt_time_us, "
                       "outcome, note_sealed) VALUES ($1, $2, $3, $4, $5)",
