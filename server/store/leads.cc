@@ -37,6 +37,8 @@ constexpr int kEventLeadColumn = 5;
 // Every event after ?1, for the writer's ReadCommittedEvents.
 constexpr char kEventsAfter[] =
     INTAKE_EVENTS_WITH_LEADS "WHERE e.sequence > ?1 ORDER BY e.sequence";
+// One lead, for the writer's ReadCommittedLead.
+constexpr char kLeadById[] = "SELECT " INTAKE_LEAD_COLUMNS("") " FROM leads WHERE lead_id = ?1";
 #undef INTAKE_EVENTS_WITH_LEADS
 #undef INTAKE_LEAD_COLUMNS
 
@@ -195,6 +197,15 @@ std::vector<EventWithLead> Store::ReadCommittedEvents(uint64_t after) {
   return out;
 }
 
+std::optional<Lead> Store::ReadCommittedLead(const std::string& lead_id) {
+  SQLite::Statement& query = writer_.statements().Get(kLeadById);
+  query.bind(1, lead_id);
+  std::optional<Lead> lead;
+  if (query.executeStep()) lead = ReadLead(query);
+  query.reset();
+  return lead;
+}
+
 absl::StatusOr<Lead> Store::LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
                                             const std::string& lead_id) {
   SQLite::Statement query(db, absl::StrCat("SELECT ", kLeadColumns,
@@ -221,6 +232,7 @@ absl::StatusOr<Lead> Store::AcknowledgeLead(const std::string& provider_id,
       update.bind(2, static_cast<int>(lead.state));
       update.bind(3, lead_id);
       update.exec();
+      changed_without_event_.push_back(lead_id);
     }
     result = std::move(lead);
     return absl::OkStatus();
@@ -254,6 +266,7 @@ absl::StatusOr<Lead> Store::RecordContactAttempt(const std::string& provider_id,
     update.bind(3, static_cast<int>(lead.state));
     update.bind(4, lead_id);
     update.exec();
+    changed_without_event_.push_back(lead_id);
     result = std::move(lead);
     return absl::OkStatus();
   }));

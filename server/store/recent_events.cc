@@ -34,6 +34,16 @@ void RecentEvents::Append(uint64_t from, uint64_t to, std::vector<EventWithLead>
   while (kept_.size() > capacity_) PopOldest();
 }
 
+bool RecentEvents::Holds(absl::string_view lead_id) const {
+  absl::MutexLock lock(&mu_);
+  return leads_.contains(lead_id);
+}
+
+void RecentEvents::Refresh(Lead lead) {
+  absl::MutexLock lock(&mu_);
+  if (auto it = leads_.find(lead.lead_id); it != leads_.end()) *it->second = std::move(lead);
+}
+
 void RecentEvents::Clear() {
   absl::MutexLock lock(&mu_);
   valid_ = false;

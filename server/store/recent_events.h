@@ -48,6 +48,13 @@ class RecentEvents {
   void Append(uint64_t from, uint64_t to, std::vector<EventWithLead> events)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Whether an event of the lead with this id is kept.
+  bool Holds(absl::string_view lead_id) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Gives the kept events of `lead` (by its id) this lead: for a change to a lead that appends
+  // no event (an acknowledgement, a contact attempt). Does nothing if no event of it is kept.
+  void Refresh(Lead lead) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Drops everything: reads answer nothing until the next Append. For the writer when it
   // stops keeping events, or after a change to leads that appends no event.
   void Clear() ABSL_LOCKS_EXCLUDED(mu_);

@@ -302,6 +302,9 @@ class Store : public Storage {
   // Writer thread only, after a commit: every event after `after`, each with its whole lead.
   // Throws SQLite::Exception (and std::runtime_error for a lead that does not open).
   std::vector<EventWithLead> ReadCommittedEvents(uint64_t after);
+  // Writer thread only, after a commit: the lead with this id as committed, whole; nullopt
+  // if there is none. Throws as ReadCommittedEvents.
+  std::optional<Lead> ReadCommittedLead(const std::string& lead_id);
   // Writer thread only: reads the lead (scoped as GetLead) and refuses OPTED_OUT/ERASED ones.
   absl::StatusOr<Lead> LeadForFeedback(SQLite::Database& db, const std::string& provider_id,
                                        const std::string& lead_id);
@@ -338,6 +341,10 @@ class Store : public Storage {
   std::atomic<uint64_t> head_sequence_{0};
   std::atomic<int> live_readers_{0};
   RecentEvents recent_{kRecentEventsKept};
+  // Writer thread only: the leads that writes since the last commit changed without adding
+  // an event (an acknowledgement, a contact attempt). AfterCommit gives their kept events the
+  // leads as committed, so a stream shows a lead as it stands, as a read of the disk does.
+  std::vector<std::string> changed_without_event_;
   // Refusals counted but not yet handed to the writer, by RefusedSubmission, and whether a
   // flush is queued that will take them.
   absl::Mutex refused_mu_;

@@ -349,13 +349,14 @@ void Store::AfterCommit(SQLite::Database& db) {
   // Read now, so that a reader registering from here on is sure to find the events of the
   // next commit, if not this one's.
   const bool keep = live_readers_.load() > 0;
+  const std::vector<std::string> changed = std::exchange(changed_without_event_, {});
   uint64_t head = 0;
   std::vector<std::string> providers;
   std::vector<EventWithLead> events;
+  std::vector<Lead> refreshed;
   try {
     head = rows::LastSequence(db);
-    if (head <= previous) return;
-    if (keep) {
+    if (head > previous && keep) {
       events = ReadCommittedEvents(previous);
       for (const EventWithLead& item : events) {
         if (std::find(providers.begin(), providers.end(), item.event.provider_id) ==
@@ -363,23 +364,31 @@ void Store::AfterCommit(SQLite::Database& db) {
           providers.push_back(item.event.provider_id);
         }
       }
-    } else {
+    } else if (head > previous) {
       SQLite::Statement& query = writer_.statements().Get(
           "SELECT DISTINCT coalesce(provider_id, '') FROM lead_events WHERE sequence > ?");
       query.bind(1, static_cast<int64_t>(previous));
       while (query.executeStep()) providers.push_back(query.getColumn(0).getString());
       query.reset();
     }
+    for (const std::string& lead_id : changed) {
+      if (!keep || !recent_.Holds(lead_id)) continue;
+      if (std::optional<Lead> lead = ReadCommittedLead(lead_id)) refreshed.push_back(*lead);
+    }
   } catch (const std::exception&) {
     writer_.statements().ResetAll();
-    return;  // The next commit reports these events with its own.
+    // The next commit reports these events with its own; until then, reads go to the disk.
+    recent_.Clear();
+    return;
   }
   // Kept before anyone hears of them, so a woken stream finds them in memory.
-  if (keep) {
-    recent_.Append(previous, head, std::move(events));
-  } else {
+  if (!keep) {
     recent_.Clear();
+  } else if (head > previous) {
+    recent_.Append(previous, head, std::move(events));
   }
+  for (Lead& lead : refreshed) recent_.Refresh(std::move(lead));
+  if (head <= previous) return;
   head_sequence_ = head;
   if (options_.on_events_committed) options_.on_events_committed(head, providers);
 }

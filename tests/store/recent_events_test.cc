@@ -163,5 +163,25 @@ TEST(RecentEventsTest, APurgedLeadHasNoLead) {
   EXPECT_FALSE(read->events[0].lead.has_value());
 }
 
+TEST(RecentEventsTest, ARefreshedLeadShowsInEveryKeptEventOfIt) {
+  RecentEvents recent(16);
+  recent.Append(0, 2, {Event(1, "a", "acme", "acme"), Event(2, "b", "acme", "acme")});
+  EXPECT_TRUE(recent.Holds("a"));
+  EXPECT_FALSE(recent.Holds("c"));
+
+  Lead acknowledged = Event(1, "a", "acme", "acme").lead.value();
+  acknowledged.state = LeadState::kAcknowledged;
+  recent.Refresh(acknowledged);
+  Lead unknown = Event(3, "c", "acme", "acme").lead.value();
+  recent.Refresh(unknown);  // No kept event: nothing to do, nothing kept.
+  EXPECT_FALSE(recent.Holds("c"));
+
+  std::optional<RecentRead> read = recent.Read(0, "acme", 10, kAll);
+  ASSERT_NE(read, std::nullopt);
+  ASSERT_EQ(Sequences(*read), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(read->events[0].lead->state, LeadState::kAcknowledged);
+  EXPECT_EQ(read->events[1].lead->state, LeadState::kNew);
+}
+
 }  // namespace
 }  // namespace intake::store

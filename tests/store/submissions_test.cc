@@ -399,7 +399,9 @@ std::vector<std::string> Describe(const std::vector<EventWithLead>& events) {
     } else {
       const Lead& l = *item.lead;
       absl::StrAppend(&line, l.lead_id, " owner '", l.provider_id, "' phone '", l.phone, "' state ",
-                      static_cast<int>(l.state), " count ", l.submission_count);
+                      static_cast<int>(l.state), " count ", l.submission_count, " acked ",
+                      l.acknowledge_time.has_value(), " contacted ",
+                      l.first_contact_time.has_value());
     }
     out.push_back(std::move(line));
   }
@@ -421,7 +423,11 @@ TEST_F(SubmissionsTest, LiveReadersFindTheLastCommitsInMemoryExactlyAsOnDisk) {
   const std::string owner = store_->GetLead(first, "").value().provider_id;
   const std::string other = owner == "alpha" ? "bravo" : "alpha";
   ASSERT_TRUE(store_->ReassignLead(first, other).ok());
-  ASSERT_TRUE(Submit(ValidSubmission("+12127365004")).ok());
+  const std::string third = Submit(ValidSubmission("+12127365004"))->lead_id;
+  // Changes that append no event: the kept events show them too, as the disk does.
+  ASSERT_TRUE(store_->AcknowledgeLead(other, first).ok());
+  const std::string third_owner = store_->GetLead(third, "").value().provider_id;
+  ASSERT_TRUE(store_->RecordContactAttempt(third_owner, third, ContactOutcome::kNoAnswer, "").ok());
 
   for (const std::string reader : {"", "alpha", "bravo"}) {
     std::optional<RecentRead> memory = store_->ReadRecentEvents(start, reader, 100, kAll);
