@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/intakectl/command.h"
 #include "client/intakectl/unary_call.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "intake/v1/admin_service.grpc.pb.h"
 
 namespace intake::ctl {
@@ -140,7 +142,17 @@ int Backup(const Invocation& run) {
 
   const v1::BackupInfo& info = summary.info();
   if (run.json()) {
-    PrintJson(summary);
+    // What the server sent but the bytes, which are in the file: the first message's info
+    // and the last one's sha256.
+    google::protobuf::Struct printed;
+    if (!google::protobuf::util::JsonStringToMessage(
+             ToJson(info, /*multiline=*/false),
+             (*printed.mutable_fields())["info"].mutable_struct_value())
+             .ok()) {
+      return Fail("cannot print the backup's info as JSON");
+    }
+    (*printed.mutable_fields())["sha256"].set_string_value(summary.sha256());
+    PrintJson(printed);
   } else {
     PrintRecord({{"file", out},
                  {"bytes", std::to_string(info.size_bytes())},

@@ -3,6 +3,7 @@
 // unreachable server and a wrong token.
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -1157,6 +1159,23 @@ TEST_F(IntakectlTest, StatsTableAndJson) {
   EXPECT_EQ(stats.totals().leads(), 1u);
   ASSERT_EQ(stats.providers_size(), 1);
   EXPECT_EQ(stats.providers(0).provider_id(), "acme");
+}
+
+TEST_F(IntakectlTest, BackupJsonIsWhatTheServerSentButTheBytes) {
+  const std::string out = scratch_.File("copy.db");
+  const CtlResult r = Admin({"backup", "--out=" + out, "--output=json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("chunk"))) << "the bytes are in the file";
+  v1::BackupDatabaseResponse printed;
+  ASSERT_TRUE(ParsesAs(r.out, &printed)) << r;
+  std::ifstream file(out, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(printed.info().size_bytes(), static_cast<int64_t>(bytes.size()));
+  EXPECT_FALSE(printed.info().instance_id().empty());
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  EXPECT_EQ(printed.sha256(), absl::BytesToHexString(absl::string_view(
+                                  reinterpret_cast<const char*>(hash), sizeof hash)));
 }
 
 TEST_F(IntakectlTest, HealthOnBothListeners) {
