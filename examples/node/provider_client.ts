@@ -176,8 +176,15 @@ if (values.token_file === undefined || values.cursor_file === undefined) {
   );
 }
 const token = readFileSync(values.token_file, "utf8").trim();
-// Plaintext, like intaked's default listener (https:// and nodeOptions.ca for TLS).
-const transport = createGrpcTransport({ baseUrl: `http://${values.target}` });
+// Plaintext, like intaked's default listener (https:// and nodeOptions.ca for TLS). A ping
+// every 20 s, unanswered for 10 s, ends a connection that died without a word (a dropped
+// network path, a frozen server), which would otherwise leave the stream waiting for ever;
+// intaked accepts pings every 5 s.
+const transport = createGrpcTransport({
+  baseUrl: `http://${values.target}`,
+  pingIntervalMs: 20_000,
+  pingTimeoutMs: 10_000,
+});
 // Without a handler, the signal would end the process at any instruction, between logging an
 // acknowledgement and saving the cursor too; a handler runs between tasks, and those two run
 // in one.

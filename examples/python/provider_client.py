@@ -177,8 +177,13 @@ def main():
     with open(args.token_file, encoding="utf-8") as f:
         token = f.read().strip()
     # Plaintext, like intaked's default listener (grpc.secure_channel for TLS). After an outage
-    # the channel tries to reconnect at most 5 s apart (gRPC's default is 120 s).
-    options = [("grpc.max_reconnect_backoff_ms", 5000)]
+    # the channel tries to reconnect at most 5 s apart (gRPC's default is 120 s). A ping every
+    # 20 s, unanswered for 10 s, ends a connection that died without a word (a dropped network
+    # path, a frozen server), which would otherwise leave the stream waiting for ever; intaked
+    # accepts pings every 5 s.
+    options = [("grpc.max_reconnect_backoff_ms", 5000),
+               ("grpc.keepalive_time_ms", 20000),
+               ("grpc.keepalive_timeout_ms", 10000)]
     with grpc.insecure_channel(args.target, options=options) as channel:
         follower = LeadFollower(channel, token, Cursor(args.cursor_file))
         # The follower runs on a thread of its own, and this one only waits: Python runs signal

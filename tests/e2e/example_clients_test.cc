@@ -210,6 +210,27 @@ class ExampleClientTest : public ::testing::TestWithParam<ExampleClient> {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
+  // Runs the set-up blocks of the example's README section, as written, and gives the
+  // client's command (the section's last block).
+  void SetUpClient(std::string* client_script) {
+    const std::vector<ShellBlock> blocks = SectionShellBlocks(
+        ReadTextFile(std::string(INTAKE_SOURCE_DIR) + "/examples/README.md"), GetParam().heading);
+    ASSERT_FALSE(blocks.empty()) << "examples/README.md lost its section " << GetParam().heading;
+    ASSERT_EQ(blocks.back().marker, "client") << "the section's last block runs the client";
+    for (size_t i = 0; i + 1 < blocks.size(); ++i) {
+      if (blocks[i].marker == "build") {
+        // What the build has done already (a dependency of this test), linked into dir_.
+        EXPECT_EQ(blocks[i].script, "make web-generate\n");
+        continue;
+      }
+      ASSERT_EQ(blocks[i].marker, "") << blocks[i].script;
+      ScriptProcess setup(dir_.path(), "set -euo pipefail\n" + blocks[i].script, Env(),
+                          dir_.File(absl::StrCat("setup", i)));
+      ASSERT_TRUE(setup.Wait(kSetupTimeout)) << blocks[i].script << setup.Output();
+    }
+    *client_script = blocks.back().script;
+  }
+
   // Waits until the clients have acknowledged `count` leads in all (each client's output is
   // in `clients`), failing with their output if they do not in time or one of them ended.
   void WaitForAcknowledged(const std::vector<ScriptProcess*>& clients, int count) {
@@ -238,22 +259,8 @@ class ExampleClientTest : public ::testing::TestWithParam<ExampleClient> {
 };
 
 TEST_P(ExampleClientTest, AcknowledgesEveryLeadExactlyOnceAcrossRestarts) {
-  const std::vector<ShellBlock> blocks = SectionShellBlocks(
-      ReadTextFile(std::string(INTAKE_SOURCE_DIR) + "/examples/README.md"), GetParam().heading);
-  ASSERT_FALSE(blocks.empty()) << "examples/README.md lost its section " << GetParam().heading;
-  ASSERT_EQ(blocks.back().marker, "client") << "the section's last block runs the client";
-  for (size_t i = 0; i + 1 < blocks.size(); ++i) {
-    if (blocks[i].marker == "build") {
-      // What the build has done already (a dependency of this test), linked into dir_.
-      EXPECT_EQ(blocks[i].script, "make web-generate\n");
-      continue;
-    }
-    ASSERT_EQ(blocks[i].marker, "") << blocks[i].script;
-    ScriptProcess setup(dir_.path(), "set -euo pipefail\n" + blocks[i].script, Env(),
-                        dir_.File(absl::StrCat("setup", i)));
-    ASSERT_TRUE(setup.Wait(kSetupTimeout)) << blocks[i].script << setup.Output();
-  }
-  const std::string& client_script = blocks.back().script;
+  std::string client_script;
+  ASSERT_NO_FATAL_FAILURE(SetUpClient(&client_script));
   constexpr int kLeadsPerStep = 3;
 
   auto first =
@@ -295,6 +302,29 @@ TEST_P(ExampleClientTest, AcknowledgesEveryLeadExactlyOnceAcrossRestarts) {
     EXPECT_EQ(acknowledged.count(lead.lead_id()), 1u) << lead.lead_id() << " was missed";
     EXPECT_EQ(lead.state(), v1::LEAD_STATE_ACKNOWLEDGED) << lead.lead_id();
   }
+}
+
+// A connection that dies without a word (here: intaked frozen, its kernel still holding the
+// connection open) is noticed by the client's keepalive within its ping interval and timeout
+// (20 s + 10 s), and the client resumes once the server answers again.
+TEST_P(ExampleClientTest, NoticesAFrozenServerAndResumes) {
+  std::string client_script;
+  ASSERT_NO_FATAL_FAILURE(SetUpClient(&client_script));
+  ScriptProcess client(dir_.path(), client_script, Env(), dir_.File("client"));
+  SubmitLead();
+  WaitForAcknowledged({&client}, submitted_);
+
+  ASSERT_EQ(kill(server_->pid(), SIGSTOP), 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  while (!absl::StrContains(client.Output(), "resuming after sequence") && absl::Now() < deadline &&
+         client.Running()) {
+    absl::SleepFor(kPollInterval);
+  }
+  ASSERT_EQ(kill(server_->pid(), SIGCONT), 0);
+  ASSERT_TRUE(absl::StrContains(client.Output(), "resuming after sequence"))
+      << client.Output() << "the client never noticed that intaked stopped answering";
+  SubmitLead();
+  WaitForAcknowledged({&client}, submitted_);
 }
 
 std::vector<ExampleClient> ExampleClients() {
