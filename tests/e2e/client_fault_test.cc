@@ -70,24 +70,7 @@ TEST(ClientFaultTest, AHugeMetadataHeaderIsRefusedNotEchoedAndOthersAreServed) {
 // A second provider with a listing "<id>-listing" and a token, made through the admin API.
 bench::BenchProvider AddProvider(const IntakedProcess& server, const std::string& id) {
   auto admin = v1::AdminService::NewStub(server.AdminChannel());
-  const std::string admin_token = server.AdminToken();
-  v1::CreateProviderRequest provider;
-  provider.set_provider_id(id);
-  provider.set_display_name(id);
-  v1::CreateProviderResponse created;
-  EXPECT_TRUE(admin->CreateProvider(Context(admin_token).get(), provider, &created).ok());
-  v1::CreateListingRequest listing;
-  listing.set_listing_id(id + "-listing");
-  listing.set_provider_id(id);
-  listing.set_display_name(id);
-  listing.set_region("FL");
-  v1::CreateListingResponse listed;
-  EXPECT_TRUE(admin->CreateListing(Context(admin_token).get(), listing, &listed).ok());
-  v1::IssueProviderTokenRequest issue;
-  issue.set_provider_id(id);
-  v1::IssueProviderTokenResponse token;
-  EXPECT_TRUE(admin->IssueProviderToken(Context(admin_token).get(), issue, &token).ok());
-  return {id, id + "-listing", token.token()};
+  return {id, id + "-listing", CreateTestProvider(*admin, server.AdminToken(), id).token};
 }
 
 // A stream that is opened and never read: the client's flow-control window fills and the

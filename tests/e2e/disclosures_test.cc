@@ -68,20 +68,7 @@ class DisclosuresTest : public ::testing::Test {
 
   // A provider with the listings "<id>-listing" and "<id>-second".
   void AddProvider(const std::string& id) {
-    v1::CreateProviderRequest provider;
-    provider.set_provider_id(id);
-    provider.set_display_name(id);
-    v1::CreateProviderResponse created;
-    ASSERT_TRUE(admin_->CreateProvider(Context(admin_token_).get(), provider, &created).ok());
-    for (const char* suffix : {"-listing", "-second"}) {
-      v1::CreateListingRequest listing;
-      listing.set_listing_id(id + suffix);
-      listing.set_provider_id(id);
-      listing.set_display_name("Center");
-      listing.set_region("NY");
-      v1::CreateListingResponse listed;
-      ASSERT_TRUE(admin_->CreateListing(Context(admin_token_).get(), listing, &listed).ok());
-    }
+    CreateTestProvider(*admin_, admin_token_, id, {"-listing", "-second"}, "NY");
   }
 
   Token IssueToken(const std::string& provider_id) {

@@ -41,22 +41,7 @@ class PagingTest : public ::testing::Test {
 
   // A provider with a listing "<id>-listing" and `leads` leads on it; returns its token.
   std::string ProviderWithLeads(const std::string& id, int leads) {
-    v1::CreateProviderRequest provider;
-    provider.set_provider_id(id);
-    provider.set_display_name(id);
-    v1::CreateProviderResponse created;
-    EXPECT_TRUE(admin_->CreateProvider(Context(admin_token_).get(), provider, &created).ok());
-    v1::CreateListingRequest listing;
-    listing.set_listing_id(id + "-listing");
-    listing.set_provider_id(id);
-    listing.set_display_name("Center");
-    listing.set_region("FL");
-    v1::CreateListingResponse listed;
-    EXPECT_TRUE(admin_->CreateListing(Context(admin_token_).get(), listing, &listed).ok());
-    v1::IssueProviderTokenRequest issue;
-    issue.set_provider_id(id);
-    v1::IssueProviderTokenResponse token;
-    EXPECT_TRUE(admin_->IssueProviderToken(Context(admin_token_).get(), issue, &token).ok());
+    std::string token = CreateTestProvider(*admin_, admin_token_, id).token;
     // Submitted all at once, so that many share a group commit (and its instants).
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
     std::vector<v1::SubmitCallbackResponse> responses(leads);
@@ -81,7 +66,7 @@ class PagingTest : public ::testing::Test {
       EXPECT_TRUE(queue.Next(&tag, &ok));
     }
     for (const grpc::Status& s : statuses) EXPECT_TRUE(s.ok()) << s.error_message();
-    return token.token();
+    return token;
   }
 
   // Every lead id an admin listing of `provider` gives, following next_page_token with

@@ -137,24 +137,9 @@ TEST_F(PrivacySweepTest, NoMarkerOfACallerAppearsInAnyLogErrorOrMetric) {
   // Two providers with a listing and a dashboard token each.
   std::vector<std::string> tokens;
   for (const std::string id : {"a", "b"}) {
-    v1::CreateProviderRequest provider;
-    provider.set_provider_id(id);
-    provider.set_display_name(id);
-    v1::CreateProviderResponse created;
-    ASSERT_TRUE(admin_->CreateProvider(Context(admin_token_).get(), provider, &created).ok());
-    v1::CreateListingRequest listing;
-    listing.set_listing_id(id + "-listing");
-    listing.set_provider_id(id);
-    listing.set_display_name("Center");
-    listing.set_region("NY");
-    v1::CreateListingResponse listed;
-    ASSERT_TRUE(admin_->CreateListing(Context(admin_token_).get(), listing, &listed).ok());
-    v1::IssueProviderTokenRequest issue;
-    issue.set_provider_id(id);
-    v1::IssueProviderTokenResponse token;
-    ASSERT_TRUE(admin_->IssueProviderToken(Context(admin_token_).get(), issue, &token).ok());
-    tokens.push_back(token.token());
+    tokens.push_back(CreateTestProvider(*admin_, admin_token_, id, {"-listing"}, "NY").token);
   }
+  ASSERT_FALSE(::testing::Test::HasFailure());
   const std::string& a = tokens[0];
   const std::string& b = tokens[1];
 

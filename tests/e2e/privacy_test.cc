@@ -46,25 +46,7 @@ class PrivacyTest : public ::testing::Test {
 
   // A provider with the listings "<id>-listing" and "<id>-second"; returns its token.
   std::string AddProvider(const std::string& id) {
-    v1::CreateProviderRequest provider;
-    provider.set_provider_id(id);
-    provider.set_display_name(id);
-    v1::CreateProviderResponse created;
-    EXPECT_TRUE(admin_->CreateProvider(Context(admin_token_).get(), provider, &created).ok());
-    for (const char* suffix : {"-listing", "-second"}) {
-      v1::CreateListingRequest listing;
-      listing.set_listing_id(id + suffix);
-      listing.set_provider_id(id);
-      listing.set_display_name("Center");
-      listing.set_region("NY");
-      v1::CreateListingResponse listed;
-      EXPECT_TRUE(admin_->CreateListing(Context(admin_token_).get(), listing, &listed).ok());
-    }
-    v1::IssueProviderTokenRequest issue;
-    issue.set_provider_id(id);
-    v1::IssueProviderTokenResponse token;
-    EXPECT_TRUE(admin_->IssueProviderToken(Context(admin_token_).get(), issue, &token).ok());
-    return token.token();
+    return CreateTestProvider(*admin_, admin_token_, id, {"-listing", "-second"}, "NY").token;
   }
 
   // Submits a request from `phone` for `listing_id` ("" for the general helpline) with a

@@ -1,8 +1,10 @@
-// Small client-side helpers for end-to-end tests: contexts with deadlines and tokens, and
-// reading a google.rpc.BadRequest out of a failed call.
+// Small client-side helpers for end-to-end tests: contexts with deadlines and tokens, a
+// provider made through the admin API, and reading a google.rpc.BadRequest out of a failed
+// call.
 #ifndef INTAKE_TESTS_E2E_RPC_HELPERS_H_
 #define INTAKE_TESTS_E2E_RPC_HELPERS_H_
 
+#include <initializer_list>
 #include <memory>
 #include <set>
 #include <string>
@@ -13,6 +15,8 @@
 #include "google/rpc/status.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "gtest/gtest.h"
+#include "intake/v1/admin_service.grpc.pb.h"
 #include "intake/v1/intake_service.pb.h"
 
 namespace intake::testing {
@@ -40,6 +44,43 @@ inline v1::SubmitCallbackRequest ValidRequest(const std::string& phone = "(212) 
   r.mutable_form()->set_page_url("https://finder.example/centers/miami");
   r.set_message("Please call after 5pm.");
   return r;
+}
+
+// A provider made through AdminService, and how to act as it.
+struct TestProvider {
+  std::string token;     // For `authorization: Bearer` on ProviderService.
+  std::string token_id;  // For RevokeProviderToken.
+};
+
+// Creates provider `id` (named `id`) with a listing "<id><suffix>" in `region` for each
+// suffix, and issues it a token. A call that fails is a test failure (not fatal), with its
+// message.
+inline TestProvider CreateTestProvider(
+    v1::AdminService::Stub& admin, const std::string& admin_token, const std::string& id,
+    std::initializer_list<const char*> listing_suffixes = {"-listing"},
+    const std::string& region = "FL") {
+  v1::CreateProviderRequest provider;
+  provider.set_provider_id(id);
+  provider.set_display_name(id);
+  v1::CreateProviderResponse created;
+  grpc::Status status = admin.CreateProvider(Context(admin_token).get(), provider, &created);
+  EXPECT_TRUE(status.ok()) << "CreateProvider " << id << ": " << status.error_message();
+  for (const char* suffix : listing_suffixes) {
+    v1::CreateListingRequest listing;
+    listing.set_listing_id(id + suffix);
+    listing.set_provider_id(id);
+    listing.set_display_name("Center");
+    listing.set_region(region);
+    v1::CreateListingResponse listed;
+    status = admin.CreateListing(Context(admin_token).get(), listing, &listed);
+    EXPECT_TRUE(status.ok()) << "CreateListing " << id << suffix << ": " << status.error_message();
+  }
+  v1::IssueProviderTokenRequest issue;
+  issue.set_provider_id(id);
+  v1::IssueProviderTokenResponse issued;
+  status = admin.IssueProviderToken(Context(admin_token).get(), issue, &issued);
+  EXPECT_TRUE(status.ok()) << "IssueProviderToken " << id << ": " << status.error_message();
+  return {issued.token(), issued.token_id()};
 }
 
 // The field paths of the BadRequest a failed call carried; empty if it carried none.

@@ -44,24 +44,7 @@ class StreamTest : public ::testing::Test {
 
   // A provider with one listing "<id>-listing"; returns its token.
   std::string AddProvider(const std::string& id) {
-    const std::string admin_token = server_->AdminToken();
-    v1::CreateProviderRequest provider;
-    provider.set_provider_id(id);
-    provider.set_display_name(id);
-    v1::CreateProviderResponse created;
-    EXPECT_TRUE(admin_->CreateProvider(Context(admin_token).get(), provider, &created).ok());
-    v1::CreateListingRequest listing;
-    listing.set_listing_id(id + "-listing");
-    listing.set_provider_id(id);
-    listing.set_display_name("Center");
-    listing.set_region("FL");
-    v1::CreateListingResponse listed;
-    EXPECT_TRUE(admin_->CreateListing(Context(admin_token).get(), listing, &listed).ok());
-    v1::IssueProviderTokenRequest issue;
-    issue.set_provider_id(id);
-    v1::IssueProviderTokenResponse token;
-    EXPECT_TRUE(admin_->IssueProviderToken(Context(admin_token).get(), issue, &token).ok());
-    return token.token();
+    return CreateTestProvider(*admin_, server_->AdminToken(), id).token;
   }
 
   // Submits a lead for `provider`'s listing from a caller numbered `n`.
