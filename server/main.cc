@@ -130,6 +130,12 @@ ABSL_FLAG(double, client_burst, 10,
 ABSL_FLAG(double, global_rate, 0,
           "SubmitCallback calls per second for all clients together (a second's worth may come "
           "at once); 0: no global limit. Env: INTAKE_GLOBAL_RATE.");
+ABSL_FLAG(int32_t, max_pending_submissions, 2048,
+          "SubmitCallback calls that may wait for their commit at once. When the database "
+          "falls behind the arrivals, more valid submissions are shed at once with UNAVAILABLE "
+          "(nothing stored; safe to retry with the same request_id; counted in "
+          "intake_submissions_total{outcome=\"shed\"}) instead of queueing in memory without "
+          "end. 0: no bound. Env: INTAKE_MAX_PENDING_SUBMISSIONS.");
 ABSL_FLAG(int32_t, max_streams_per_token, 100,
           "Lead streams (SubscribeLeads, WatchLeads) one token may hold open at once, so a "
           "leaked or looping client cannot hold unbounded server resources; more are refused "
@@ -192,6 +198,9 @@ std::optional<std::string> CheckFlags() {
   if (absl::GetFlag(FLAGS_global_rate) < 0) return "--global_rate must be 0 or more";
   if (absl::GetFlag(FLAGS_pii_retention) < absl::ZeroDuration()) {
     return "--pii_retention must be 0 (off) or more";
+  }
+  if (absl::GetFlag(FLAGS_max_pending_submissions) < 0) {
+    return "--max_pending_submissions must be 0 or more";
   }
   if (absl::GetFlag(FLAGS_max_streams_per_token) < 0) {
     return "--max_streams_per_token must be 0 or more";
@@ -405,6 +414,7 @@ int main(int argc, char** argv) {
   options.rate_limits.client_rate = absl::GetFlag(FLAGS_client_rate);
   options.rate_limits.client_burst = absl::GetFlag(FLAGS_client_burst);
   options.rate_limits.global_rate = absl::GetFlag(FLAGS_global_rate);
+  options.max_pending_submissions = absl::GetFlag(FLAGS_max_pending_submissions);
   options.max_streams_per_token = absl::GetFlag(FLAGS_max_streams_per_token);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);

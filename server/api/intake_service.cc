@@ -21,6 +21,14 @@ void IntakeServiceImpl::Refuse(grpc::ServerUnaryReactor* reactor, const absl::St
   reactor->Finish(ToGrpcStatus(status));
 }
 
+void IntakeServiceImpl::Shed(grpc::ServerUnaryReactor* reactor) {
+  store_.CountRefusedSubmission(store::RefusedSubmission::kOther);
+  if (metrics_ != nullptr) metrics_->CountShedSubmission();
+  reactor->Finish(ToGrpcStatus(
+      absl::UnavailableError("more submissions are waiting for the database than this server "
+                             "queues; retry shortly with the same request_id")));
+}
+
 grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     grpc::CallbackServerContext* context, const v1::SubmitCallbackRequest* request,
     v1::SubmitCallbackResponse* response) {
@@ -43,11 +51,20 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     Refuse(reactor, BadRequest(violations), violations);
     return reactor;
   }
+  std::optional<InFlightLimit::Place> place = waiting_.TryTake();
+  if (!place) {
+    Shed(reactor);
+    return reactor;
+  }
   const bool bot = IsBot(submission);
   const bool general = submission.listing_id.empty();
   store_.Submit(
       std::move(submission), bot, absl::FromChrono(context->deadline()),
-      [this, reactor, response, general](absl::StatusOr<SubmitResult> result) {
+      [this, reactor, response, general,
+       place = *std::move(place)](absl::StatusOr<SubmitResult> result) mutable {
+        // Given back before the reply: once the call has finished, the server (and the
+        // limit) may be gone before the store destroys this function.
+        { const InFlightLimit::Place committed = std::move(place); }
         if (!result.ok()) {
           // The store's only kInvalidArgument: a request_id reused for another
           // submission.

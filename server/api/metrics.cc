@@ -134,7 +134,8 @@ Metrics::Metrics(prometheus::Registry& registry)
                        .Name("intake_submissions_total")
                        .Help("SubmitCallback calls that passed authentication, by outcome: lead, "
                              "duplicate, bot, replay (a repeated request_id), invalid, "
-                             "rate_limited, failed.")
+                             "rate_limited, shed (UNAVAILABLE: too many were waiting for the "
+                             "database, --max_pending_submissions), failed.")
                        .Register(registry)),
       lead_(Outcome("lead")),
       duplicate_(Outcome("duplicate")),
@@ -142,6 +143,7 @@ Metrics::Metrics(prometheus::Registry& registry)
       replay_(Outcome("replay")),
       invalid_(Outcome("invalid")),
       rate_limited_(Outcome("rate_limited")),
+      shed_(Outcome("shed")),
       failed_(Outcome("failed")),
       invalid_fields_(BuildCounter()
                           .Name("intake_invalid_submission_fields_total")

@@ -62,6 +62,8 @@ class Metrics final : public store::WriterObserver {
   // `fields`, indexes dropped: consent.advertisers[3] is consent.advertisers),
   // kResourceExhausted as "rate_limited", anything else as "failed".
   void CountRefusedSubmission(const absl::Status& status, const FieldViolations& fields);
+  // A valid SubmitCallback shed because too many were waiting for the database.
+  void CountShedSubmission() { shed_.Increment(); }
   // A message written on a lead stream; `type` is its v1::LeadEventType.
   void CountStreamMessage(int type);
 
@@ -91,6 +93,7 @@ class Metrics final : public store::WriterObserver {
   prometheus::Counter& replay_;
   prometheus::Counter& invalid_;
   prometheus::Counter& rate_limited_;
+  prometheus::Counter& shed_;
   prometheus::Counter& failed_;
   prometheus::Family<prometheus::Counter>& invalid_fields_;
   prometheus::Family<prometheus::Counter>& leads_;

@@ -112,14 +112,17 @@ IntakeServer::IntakeServer(const ServerOptions& options, const ServerDeps& deps)
       limiter_(options.rate_limits.client_rate > 0 || options.rate_limits.global_rate > 0
                    ? std::make_unique<RateLimiter>(options.rate_limits, deps.clock)
                    : nullptr),
+      pending_submissions_(options.max_pending_submissions),
       streams_(options.max_streams_per_token),
       figures_(deps.store, deps.clock, options.response_policy, options.figures_max_age),
       page_tokens_(options.page_token_key),
       stream_context_{
           deps.store,        deps.hub,    &stream_executor_, &streams_, options.heartbeat_interval,
           /*page_size=*/256, deps.metrics},
-      public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
-      admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get()),
+      public_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get(),
+                       &pending_submissions_),
+      admin_services_(&gate_, deps, &figures_, stream_context_, &page_tokens_, limiter_.get(),
+                      &pending_submissions_),
       admin_(&gate_, deps.store, deps.phones, deps.clock, stream_context_, &figures_,
              &page_tokens_) {}
 

@@ -50,6 +50,9 @@ struct ServerOptions {
   std::string page_token_key;
   // SubmitCallback's rate limits (both rates 0: none).
   RateLimiter::Options rate_limits;
+  // SubmitCallback calls that may wait for their commit at once; past it valid submissions
+  // are shed with UNAVAILABLE. 0: no bound (the writer's own queue bound still holds).
+  int max_pending_submissions = 2048;
   // Lead streams one token may hold open at once; 0: no cap.
   int max_streams_per_token = 100;
   // gRPC transport settings of both listeners (see server.cc for the rest, which are fixed).
@@ -109,8 +112,10 @@ class IntakeServer {
   // One instance per server: a gRPC service object registers with one server only.
   struct Services {
     Services(RpcGate* gate, const ServerDeps& deps, ResponseFiguresCache* figures,
-             const LeadStreamContext& streams, const PageTokens* page_tokens, RateLimiter* limiter)
-        : intake(gate, deps.store, deps.phones, figures, deps.metrics, limiter),
+             const LeadStreamContext& streams, const PageTokens* page_tokens, RateLimiter* limiter,
+             InFlightLimit* pending_submissions)
+        : intake(gate, deps.store, deps.phones, figures, deps.metrics, limiter,
+                 pending_submissions),
           provider(gate, deps.store, streams, figures, page_tokens) {}
     IntakeServiceImpl intake;
     ProviderServiceImpl provider;
@@ -119,6 +124,7 @@ class IntakeServer {
   BlockingExecutor stream_executor_;
   RpcGate gate_;
   const std::unique_ptr<RateLimiter> limiter_;  // Null: no rate limits.
+  InFlightLimit pending_submissions_;
   StreamRegistry streams_;
   ResponseFiguresCache figures_;
   const PageTokens page_tokens_;
