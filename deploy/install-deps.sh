@@ -51,6 +51,8 @@ dev_packages=(
   systemd
   # Fault tests mount a small tmpfs and a loop-device ext4 (tests/testing/scratch_filesystem.h).
   mount e2fsprogs
+  # intake-soak's plot, which its short run in make test checks (tests/e2e/soak_test.cc).
+  gnuplot-nox
 )
 # What building and running the container image needs (deploy/image/build.sh): podman with
 # runc, and mmdebstrap to make the Debian base image where no registry can be reached.
