@@ -3,7 +3,6 @@
 // every check with its figures.
 #include <sys/wait.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -37,6 +36,7 @@ TEST(SoakTest, AShortRunDerivesItsRateUnderMixedLoadAndWritesItsSamplesPlotAndVe
   ASSERT_TRUE(WIFEXITED(status)) << err;
   // 0 flat, 1 not flat: a loaded test machine may make a short run either; 2 could not run.
   ASSERT_LT(WEXITSTATUS(status), 2) << err;
+  SCOPED_TRACE(out + err);
 
   const json report = json::parse(out, nullptr, /*allow_exceptions=*/false);
   ASSERT_TRUE(report.is_object()) << out;
@@ -47,7 +47,8 @@ TEST(SoakTest, AShortRunDerivesItsRateUnderMixedLoadAndWritesItsSamplesPlotAndVe
   EXPECT_GT(capacity, 0) << out;
   EXPECT_LE(capacity, probe.value("submits_per_s", 0.0)) << out;
   EXPECT_LE(capacity, probe.value("events_per_s_per_dashboard", 0.0)) << out;
-  EXPECT_EQ(report.value("rate_per_s", 0), std::max(1, static_cast<int>(capacity / 2))) << out;
+  // Half the capacity, which the report rounds to whole calls per second.
+  EXPECT_NEAR(report.value("rate_per_s", 0), capacity / 2, 1) << out;
   EXPECT_GT(report.value("submitted_ok", 0), 0) << out;
 
   const json& checks = report["checks"];
