@@ -46,6 +46,11 @@ ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "host:port of the admin listener (AdminService and everything on --listen, plus "
           "health and server reflection). Keep it on loopback or a private network. "
           "Env: INTAKE_ADMIN_LISTEN.");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port of a plaintext listener that serves grpc.health.v1 only, with the public "
+          "listener's statuses (NOT_SERVING while draining), for probes that cannot speak TLS "
+          "such as Kubernetes' gRPC probes. Port 0 picks a free port; empty: none. "
+          "Env: INTAKE_HEALTH_LISTEN.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "host:port where Prometheus scrapes /metrics (text format). Port 0 picks a free "
           "port; empty turns metrics off. Env: INTAKE_METRICS_LISTEN.");
@@ -72,8 +77,9 @@ ABSL_FLAG(std::string, data_key_file, "",
           "Env: INTAKE_DATA_KEY_FILE.");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, once serving, write the bound addresses there as one JSON object "
-          "{\"listen\": ..., \"admin_listen\": ..., \"metrics_listen\": ...} (the last with "
-          "metrics on), so scripts using port 0 need not guess. "
+          "{\"listen\": ..., \"admin_listen\": ..., \"health_listen\": ..., "
+          "\"metrics_listen\": ...} (health_listen and metrics_listen only when on), so scripts "
+          "using port 0 need not guess. "
           "Env: INTAKE_PORTS_FILE.");
 ABSL_FLAG(std::string, intake_keys_file, "",
           "If set, IntakeService (SubmitCallback, GetResponseStats) requires "
@@ -402,6 +408,7 @@ int main(int argc, char** argv) {
   intake::api::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.tls.cert_path = absl::GetFlag(FLAGS_tls_cert);
   options.tls.key_path = absl::GetFlag(FLAGS_tls_key);
   options.tls.admin_client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
@@ -441,6 +448,9 @@ int main(int argc, char** argv) {
   // Addresses are host:port strings just bound, so they need no JSON escaping.
   std::string ports = absl::StrFormat(R"({"listen": "%s", "admin_listen": "%s")",
                                       (*server)->listen_address(), (*server)->admin_address());
+  if (!(*server)->health_address().empty()) {
+    absl::StrAppend(&ports, R"(, "health_listen": ")", (*server)->health_address(), "\"");
+  }
   if (metrics_endpoint != nullptr) {
     absl::StrAppend(&ports, R"(, "metrics_listen": ")", metrics_endpoint->address(), "\"");
   }
@@ -465,13 +475,15 @@ int main(int argc, char** argv) {
   intake::store::RetentionSweeper retention(store.get(), clock, retention_options);
   retention.Start();
   std::cout << ports << std::endl;
-  log.Write("serving",
-            {{"listen", (*server)->listen_address()},
-             {"admin_listen", (*server)->admin_address()},
-             {"metrics_listen", metrics_endpoint != nullptr ? metrics_endpoint->address() : "-"},
-             {"database", store->location()},
-             {"instance", store->instance_id()},
-             {"schema_version", store->schema_version()}});
+  log.Write(
+      "serving",
+      {{"listen", (*server)->listen_address()},
+       {"admin_listen", (*server)->admin_address()},
+       {"health_listen", (*server)->health_address().empty() ? "-" : (*server)->health_address()},
+       {"metrics_listen", metrics_endpoint != nullptr ? metrics_endpoint->address() : "-"},
+       {"database", store->location()},
+       {"instance", store->instance_id()},
+       {"schema_version", store->schema_version()}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -2,7 +2,8 @@
 # The container image's test (make test-image): builds the image (deploy/image/build.sh), runs
 # intaked in it on a named volume, checks the image's health check and its non-root user,
 # submits a lead, stops the container with SIGTERM (exit 0, drained), starts a new container
-# on the same volume and finds the lead there.
+# on the same volume and finds the lead there; then runs one with TLS on, whose health check
+# still passes (it asks the plaintext health listener).
 #
 # Everything podman keeps goes to folders of the test's own: engine settings from
 # deploy/image/containers.conf, storage under $INTAKE_IMAGE_CACHE (default
@@ -32,15 +33,15 @@ runroot = "$scratch/run"
 CONF
 # Image and layer data are shared by runs; containers and volumes are this run's.
 cleanup() {
-  podman rm --force --time 0 "$run_id-1" "$run_id-2" >/dev/null 2>&1 || true
-  podman volume rm --force "$run_id" >/dev/null 2>&1 || true
+  podman rm --force --time 0 "$run_id-1" "$run_id-2" "$run_id-3" >/dev/null 2>&1 || true
+  podman volume rm --force "$run_id" "$run_id-tls" >/dev/null 2>&1 || true
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 
 fail() {
   echo "FAIL: $*" >&2
-  for c in "$run_id-1" "$run_id-2"; do
+  for c in "$run_id-1" "$run_id-2" "$run_id-3"; do
     podman logs "$c" 2>/dev/null | sed "s/^/  $c: /" >&2 || true
   done
   exit 1
@@ -110,4 +111,22 @@ wait_healthy "$run_id-2"
 found=$(ctl "$run_id-2" leads get --lead="$lead" --output=json) || fail "lead $lead is gone"
 grep -q '"+13057365000"' <<<"$found" || fail "lead $lead lost its caller: $found"
 echo "image test: lead $lead found by a new container on the same volume"
+
+# TLS on (a throwaway certificate for 127.0.0.1): the public port refuses plaintext, answers
+# a client that trusts the certificate, and the image's health check passes all the same.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=intake-image-test \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$scratch/tls.key" -out "$scratch/tls.crt" \
+  2>/dev/null
+chmod 0644 "$scratch/tls.key" # read by the container's user 10001; the folder is private
+quiet_podman run -d --name "$run_id-3" --network=none --health-interval=disable \
+  -v "$run_id-tls:/var/lib/intake" -v "$scratch/tls.crt:/etc/intake/tls.crt:ro" \
+  -v "$scratch/tls.key:/etc/intake/tls.key:ro" \
+  -e INTAKE_TLS_CERT=/etc/intake/tls.crt -e INTAKE_TLS_KEY=/etc/intake/tls.key "$tag" >/dev/null
+wait_healthy "$run_id-3"
+if podman exec "$run_id-3" intakectl health --timeout=3s --addr=127.0.0.1:50051 >/dev/null 2>&1; then
+  fail "the public listener answered a plaintext client with TLS on"
+fi
+podman exec "$run_id-3" intakectl health --timeout=3s --addr=127.0.0.1:50051 \
+  --tls_ca=/etc/intake/tls.crt >/dev/null || fail "the public listener does not serve TLS"
+echo "image test: with TLS on, healthy through the health listener"
 echo "image-test: 1 passed, 0 failed"

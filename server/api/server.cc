@@ -160,6 +160,23 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(const ServerOp
       &server->admin_address_);
   if (!admin_server.ok()) return admin_server.status();
   server->admin_server_ = *std::move(admin_server);
+
+  if (!options.health_listen.empty()) {
+    // No service but health, and no metrics or access log: probes come every few seconds.
+    grpc::ServerBuilder health_builder;
+    health_builder.SetOption(std::make_unique<WithoutReflection>());
+    health_builder.RegisterCallbackGenericService(&server->unimplemented_);
+    ServerDeps quiet = deps;
+    quiet.metrics = nullptr;
+    quiet.access_log = nullptr;
+    absl::StatusOr<std::unique_ptr<grpc::Server>> health_server = BuildServer(
+        health_builder, options, options.health_listen, grpc::InsecureServerCredentials(), quiet,
+        "health_listen",
+        {v1::IntakeService::service_full_name(), v1::ProviderService::service_full_name()},
+        &server->health_address_);
+    if (!health_server.ok()) return health_server.status();
+    server->health_server_ = *std::move(health_server);
+  }
   // Figures for the intake path's replies, kept fresh in the background.
   server->figures_.StartRefreshing();
   return server;
@@ -176,7 +193,7 @@ void IntakeServer::Shutdown(absl::Duration grace) {
   const gpr_timespec deadline =
       gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                    gpr_time_from_millis(absl::ToInt64Milliseconds(grace), GPR_TIMESPAN));
-  for (grpc::Server* s : {public_server_.get(), admin_server_.get()}) {
+  for (grpc::Server* s : {public_server_.get(), admin_server_.get(), health_server_.get()}) {
     if (s != nullptr) s->GetHealthCheckService()->Shutdown();
   }
   streams_.DrainAll();
@@ -188,6 +205,8 @@ void IntakeServer::Shutdown(absl::Duration grace) {
   });
   if (public_server_ != nullptr) public_server_->Shutdown(deadline);
   admin.join();
+  // Last, so that probes hear NOT_SERVING for as long as the drain lasts.
+  if (health_server_ != nullptr) health_server_->Shutdown(deadline);
   figures_.StopRefreshing();  // No call is left to show them.
 }
 

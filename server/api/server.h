@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 #include "intake/v1/admin_service.grpc.pb.h"
 #include "intake/v1/intake_service.grpc.pb.h"
@@ -33,6 +34,10 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
   // host:port of the admin listener; keep it off public interfaces.
   std::string admin_listen = "127.0.0.1:50052";
+  // host:port of a plaintext listener that serves grpc.health.v1 only, with the public
+  // listener's statuses, for probes that cannot speak TLS (Kubernetes' gRPC probes); empty:
+  // none. Health says SERVING or NOT_SERVING and nothing else, so it needs no TLS.
+  std::string health_listen;
   // TLS for both listeners (off by default), and which of them require client certificates.
   TlsOptions tls;
   // Threads on which handlers wait for SQLite.
@@ -94,16 +99,18 @@ class IntakeServer {
   // The bound addresses, with the real port where 0 was asked for.
   const std::string& listen_address() const { return listen_address_; }
   const std::string& admin_address() const { return admin_address_; }
+  // Empty without a health listener.
+  const std::string& health_address() const { return health_address_; }
   // Lead streams open now. Thread-safe.
   size_t open_streams() const { return streams_.size(); }
   // Ends the lead streams of the provider token with this SHA-256 (revoked through another
   // replica). Thread-safe.
   void EndStreamsOfToken(const std::string& token_sha256) { streams_.Revoke(token_sha256); }
 
-  // Drains: health turns NOT_SERVING on both listeners, lead streams end with UNAVAILABLE
+  // Drains: health turns NOT_SERVING on every listener, lead streams end with UNAVAILABLE
   // (clients resume elsewhere from their cursor), new calls are refused, calls in flight get
   // until `grace` from now to finish, then are cancelled; then the figures' refresher stops.
-  // Blocks until both servers have stopped. Idempotent.
+  // Blocks until every server has stopped. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -132,11 +139,16 @@ class IntakeServer {
   Services public_services_;
   Services admin_services_;
   AdminServiceImpl admin_;
+  // The health listener's only service: it answers every method UNIMPLEMENTED, but gRPC
+  // starts no server without a service of its own (health is added at the start).
+  grpc::CallbackGenericService unimplemented_;
 
   std::unique_ptr<grpc::Server> public_server_;
   std::unique_ptr<grpc::Server> admin_server_;
+  std::unique_ptr<grpc::Server> health_server_;  // Null without a health listener.
   std::string listen_address_;
   std::string admin_address_;
+  std::string health_address_;
 };
 
 }  // namespace intake::api

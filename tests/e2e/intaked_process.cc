@@ -152,6 +152,7 @@ std::unique_ptr<IntakedProcess> IntakedProcess::Start(std::vector<std::string> e
     p->listen_address_ = JsonField(ports, "listen");
     p->admin_address_ = JsonField(ports, "admin_listen");
     p->metrics_address_ = JsonField(ports, "metrics_listen");
+    p->health_address_ = JsonField(ports, "health_listen");
     if (!p->listen_address_.empty()) break;
     int status = 0;
     if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {

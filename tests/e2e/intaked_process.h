@@ -59,6 +59,8 @@ class IntakedProcess {
   const std::string& admin_address() const { return admin_address_; }
   // The metrics endpoint's host:port; empty with --metrics_listen= (off).
   const std::string& metrics_address() const { return metrics_address_; }
+  // --health_listen's address; empty unless started with that flag.
+  const std::string& health_address() const { return health_address_; }
   const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return pid_; }
 
@@ -83,6 +85,7 @@ class IntakedProcess {
   std::string listen_address_;
   std::string admin_address_;
   std::string metrics_address_;
+  std::string health_address_;
   ListenerCredentials credentials_;
   pid_t pid_ = -1;
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,9 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
+#include "intake/v1/intake_service.grpc.pb.h"
 #include "tests/e2e/intaked_process.h"
+#include "tests/e2e/rpc_helpers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_pki.h"
 
@@ -102,6 +105,54 @@ TEST_F(TlsTest, BothListenersServeTlsToClientsThatTrustTheCaAndRefusePlaintext) 
               grpc::StatusCode::UNAVAILABLE)
         << address << ": a client trusting another CA accepted the server";
   }
+}
+
+// Kubernetes' gRPC probes speak no TLS: --health_listen answers them in plaintext, health
+// only, with the public listener's statuses, NOT_SERVING from the start of a drain.
+TEST_F(TlsTest, TheHealthListenerAnswersPlaintextProbesAndNothingElse) {
+  std::vector<std::string> args = TlsArgs();
+  args.push_back("--tls_client_ca_public=" + ca_.cert());  // Not even mTLS stops a probe.
+  args.push_back("--health_listen=127.0.0.1:0");
+  const auto tls = TlsCredentials(ca_.cert());
+  auto server = IntakedProcess::Start(args, "", {TlsCredentials(ca_.cert(), ops_cert_), tls});
+  ASSERT_NE(server, nullptr);
+  ASSERT_FALSE(server->health_address().empty()) << "no health_listen in the ports file";
+  const auto probe = NewChannel(server->health_address(), grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Check(probe), grpc::StatusCode::OK);
+  const auto check = [&](const std::string& service, HealthCheckResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    HealthCheckRequest request;
+    request.set_service(service);
+    return Health::NewStub(probe)->Check(&context, request, response).error_code();
+  };
+  HealthCheckResponse response;
+  ASSERT_EQ(check("intake.v1.IntakeService", &response), grpc::StatusCode::OK);
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  EXPECT_EQ(check("intake.v1.AdminService", &response), grpc::StatusCode::NOT_FOUND)
+      << "health of the admin listener's own service";
+
+  // Health and nothing else: not one RPC of Intake's.
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::SubmitCallbackResponse submitted;
+  EXPECT_EQ(v1::IntakeService::NewStub(probe)
+                ->SubmitCallback(&context, ValidRequest(), &submitted)
+                .error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+
+  // A probe watching sees the drain begin.
+  grpc::ClientContext watching;
+  watching.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto watch = Health::NewStub(probe)->Watch(&watching, HealthCheckRequest());
+  ASSERT_TRUE(watch->Read(&response));
+  ASSERT_EQ(response.status(), HealthCheckResponse::SERVING);
+  std::future<ExitResult> stopped =
+      std::async(std::launch::async, [&server] { return server->Stop(SIGTERM); });
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  watching.TryCancel();
+  EXPECT_EQ(stopped.get().exit_code, 0);
 }
 
 TEST_F(TlsTest, ClientCaOnTheAdminListenerRequiresACertificateFromThatCa) {
