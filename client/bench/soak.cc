@@ -387,17 +387,20 @@ std::vector<double> Series(const std::vector<SoakSample>& samples, double SoakSa
 double SecondHalfGrowth(const std::vector<double>& samples) {
   const std::vector<double> half = SecondHalf(samples);
   if (half.size() < 2) return 0;
-  const double n = static_cast<double>(half.size());
-  const double mean_x = (n - 1) / 2;
-  double mean_y = 0;
-  for (double y : half) mean_y += y / n;
-  double covariance = 0;
-  double variance = 0;
+  // Theil-Sen: the median of the slopes between every pair of samples. One outlier (a p99
+  // spike when the machine's other tenant compiles) moves it little; a steady climb, a leak,
+  // moves every pair.
+  std::vector<double> slopes;
+  slopes.reserve(half.size() * (half.size() - 1) / 2);
   for (size_t i = 0; i < half.size(); ++i) {
-    covariance += (static_cast<double>(i) - mean_x) * (half[i] - mean_y);
-    variance += (static_cast<double>(i) - mean_x) * (static_cast<double>(i) - mean_x);
+    for (size_t j = i + 1; j < half.size(); ++j) {
+      slopes.push_back((half[j] - half[i]) / static_cast<double>(j - i));
+    }
   }
-  return covariance / variance * (n - 1);
+  std::sort(slopes.begin(), slopes.end());
+  const size_t mid = slopes.size() / 2;
+  const double slope = slopes.size() % 2 == 1 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
+  return slope * static_cast<double>(half.size() - 1);
 }
 
 bool IsFlat(const std::vector<double>& samples, double tolerance, double absolute) {

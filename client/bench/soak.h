@@ -47,12 +47,13 @@ struct SoakSample {
   double feedback = 0;  // acknowledgements and contact attempts sent in the interval
 };
 
-// How much the least-squares trend across the second half of `samples` grows the series from
-// the half's first sample to its last; 0 for fewer than 2 samples in that half.
+// How much the trend across the second half of `samples` grows the series from the half's
+// first sample to its last: the Theil-Sen slope (the median of the slopes between every two
+// samples, robust to a few outliers) times the half's span; 0 for fewer than 2 samples there.
 double SecondHalfGrowth(const std::vector<double>& samples);
 
-// Whether `samples` of one series stay flat over the second half of the run: the least-squares
-// trend across it grows the series by at most `tolerance` of its median there, or by
+// Whether `samples` of one series stay flat over the second half of the run: the trend
+// (SecondHalfGrowth) across it grows the series by at most `tolerance` of its median there, or by
 // `absolute` (fds: a couple), whichever is more. What the first half does (warm-up: caches,
 // allocator arenas, the WAL reaching its checkpoint size) does not count. Series shorter than
 // 4 samples are judged flat; JudgeSoak refuses such runs as a whole.

@@ -37,6 +37,15 @@ TEST(SoakVerdictTest, SecondHalfGrowthIsTheTrendAcrossTheSecondHalf) {
   EXPECT_DOUBLE_EQ(SecondHalfGrowth({5}), 0);
 }
 
+TEST(SoakVerdictTest, OneSpikeDoesNotMakeATrend) {
+  // Latency spikes once, at the very end (the machine's other tenant compiling): not a climb.
+  const std::vector<double> spiky = {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 50};
+  EXPECT_TRUE(IsFlat(spiky, 0.25));
+  // The same spike on a steady climb is still a climb.
+  const std::vector<double> climbing = {8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 50};
+  EXPECT_FALSE(IsFlat(climbing, 0.25));
+}
+
 // A steady run: `rate` submissions per second over one-minute samples, every dashboard
 // receiving each lead, memory and latency flat after a warm-up.
 std::vector<SoakSample> SteadyRun(int rate, int subscribers, int minutes) {
