@@ -68,6 +68,12 @@ absl::Status StatusFor(absl::string_view sqlstate) {
   if (sqlstate == "55P03" || sqlstate == "57014") {
     return absl::UnavailableError("the database timed out waiting for a lock; retry");
   }
+  if (sqlstate == "25P03") {
+    // The server ended a session whose transaction sat idle past
+    // idle_in_transaction_session_timeout: the writer's, when its machine starved it of CPU
+    // for that long. Its transaction is rolled back; the next one reconnects.
+    return absl::UnavailableError("the database ended a transaction that waited too long; retry");
+  }
   if (cls == "08") return absl::UnavailableError(kDatabaseUnreachable);
   if (absl::StartsWith(sqlstate, "57P")) {
     return absl::UnavailableError("the database is shutting down or starting up; retry");

@@ -103,7 +103,8 @@ struct Notification {
 // - kUnavailable: worth retrying, perhaps elsewhere: the connection is lost, the server is shutting
 // down or out of resources
 //   (SQLSTATE classes 08, 53, 57P, 58), a deadlock, serialization failure or lock timeout
-//   (40001, 40P01, 55P03), a cancelled statement (57014);
+//   (40001, 40P01, 55P03), a cancelled statement (57014), a session ended for a transaction
+//   left idle too long (25P03);
 // - kAlreadyExists: a unique constraint (23505), so callers can tell a lost race;
 // - kFailedPrecondition: another integrity constraint (class 23), or a database not set up as
 //   intaked needs (missing privilege 42501, duplicate object 42P07, read-only 25006);

@@ -191,6 +191,26 @@ TEST_F(ConnectionTest, ALostConnectionIsUnavailable) {
   EXPECT_EQ(conn_->Exec("SELECT 1").status().code(), absl::StatusCode::kUnavailable);
 }
 
+// What a replica's writer meets when its machine starves it for longer than
+// idle_in_transaction_session_timeout: retryable, as a lost connection is.
+TEST_F(ConnectionTest, ASessionEndedForAnIdleTransactionIsUnavailable) {
+  const int pid = conn_->backend_pid();
+  ASSERT_TRUE(conn_->ExecScript("SET idle_in_transaction_session_timeout = 50; BEGIN").ok());
+  std::unique_ptr<Connection> admin = Connect();
+  ASSERT_NE(admin, nullptr);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<Result> alive =
+        admin->Exec("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", {pid});
+    ASSERT_TRUE(alive.ok()) << alive.status();
+    if (alive->Int64(0, 0) == 0) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  absl::StatusOr<Result> after = conn_->Exec("SELECT 1");
+  EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable) << after.status();
+  ExpectNoStatementOrValue(after.status());
+}
+
 TEST_F(ConnectionTest, OpenRefusesAMalformedUriWithoutRepeatingIt) {
   auto conn = Connection::Open("password=s3cr3t dbname", "connection_test");
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument);
