@@ -79,10 +79,8 @@ absl::StatusOr<Lead> Store::ReleaseQuarantined(const std::string& submission_id)
     if (!row.executeStep()) return absl::NotFoundError("quarantined submission not found");
     QuarantinedSubmission held = ReadQuarantined(row);
     row.reset();
-    if (!held.complete) {
-      return absl::FailedPreconditionError(
-          "this submission was quarantined by an intaked that kept only its personal data, not "
-          "its consent: it cannot be released");
+    if (absl::Status releasable = CheckReleasable(held.complete); !releasable.ok()) {
+      return releasable;
     }
     INTAKE_ASSIGN_OR_RETURN(const std::optional<Provider> owner,
                             ListingOwner(db, held.submission.listing_id));

@@ -66,7 +66,6 @@ void RetentionSweeper::Loop() {
     const Sweep sweep = SweepOnce();
     const bool did_something = sweep.erased_leads + sweep.deleted_quarantined > 0;
     if ((did_something || !sweep.status.ok()) && options_.on_sweep) options_.on_sweep(sweep);
-    if (absl::IsUnimplemented(sweep.status)) return;
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval)) return;
   }

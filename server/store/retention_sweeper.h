@@ -56,13 +56,12 @@ class RetentionSweeper {
 
   // Sweeps once on the calling thread, until nothing is due: erases the data of the leads
   // last submitted before now - pii_retention, deletes the expired quarantined submissions,
-  // step by step, and then, if anything went, makes sure no old copy of it is left
+  // step by step, and then, if anything went, clears the old copies of it
   // (Storage::ClearOldCopies). Blocks. Thread-compatible: not while the background thread
   // runs.
   Sweep SweepOnce() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Sweeps on a thread of its own now and every `interval` until Stop. A backend that does
-  // not offer retention (kUnimplemented) ends the thread after its first sweep reports so.
+  // Sweeps on a thread of its own now and every `interval` until Stop.
   void Start() ABSL_LOCKS_EXCLUDED(mu_);
   // Ends the background thread after the step in progress. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);

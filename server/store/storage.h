@@ -265,11 +265,13 @@ class Storage {
   // and the payload hashes of its submissions are dropped, so nothing links it to the number
   // any more; it becomes ERASED, and every provider that ever received it gets an ERASED event
   // (as OptOutCaller). The caller's quarantined submissions are deleted. Consent evidence,
-  // times, routing and events stay. When this returns OK, no file of the database (SQLite:
-  // neither the database file nor its WAL) holds a copy of what was erased. Returns the
-  // number of leads erased. kUnavailable if the commit failed (nothing changed), or if old
-  // copies could not be cleared in time (the erasure is committed and the backend keeps
-  // trying; calling again is safe).
+  // times, routing and events stay. When this returns OK, the backend has done what it can
+  // against old copies: SQLite promises that neither the database file nor its WAL holds
+  // one; PostgreSQL vacuums the old row versions but cannot promise as much (its WAL, WAL
+  // archives, backups and standbys are the operator's: postgres/postgres_store.h says
+  // exactly what it reaches). Returns the number of leads erased. kUnavailable if the commit
+  // failed (nothing changed), or if old copies could not be cleared in time (the erasure is
+  // committed and the backend keeps trying; calling again is safe).
   virtual absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) = 0;
 
   // Deletes every lead last submitted before `older_than`, whatever its state, with its
@@ -278,6 +280,8 @@ class Storage {
   // deleted. Sequences are never reused. kUnavailable if a commit failed: what went before
   // stays purged, and calling again with the same `older_than` finishes the job.
   virtual absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) = 0;
+  // The leads one PurgeLeads transaction deletes at most.
+  static constexpr int kPurgeBatch = 100;
 
   // The accounting of disclosures. RecordDisclosure notes that the provider token `token_id`
   // of `provider_id` has just received the personal data of lead `lead_id` through `channel`;
@@ -322,9 +326,9 @@ class Storage {
   virtual absl::StatusOr<SweepStep> EraseDataSubmittedBefore(absl::Time cutoff, int limit) = 0;
   // Deletes up to `limit` quarantined submissions past their expire time, oldest first.
   virtual absl::StatusOr<SweepStep> DeleteExpiredQuarantine(int limit) = 0;
-  // After retention steps: makes sure no file of the database keeps a copy of what they erased
-  // or deleted (SQLite: empties the WAL, as EraseCaller does). kUnavailable if that could not
-  // be done in time (the backend keeps trying; calling again is safe).
+  // After retention steps: clears the old copies of what they erased or deleted, as
+  // EraseCaller does (SQLite: empties the WAL; PostgreSQL: vacuums the tables). kUnavailable
+  // if that could not be done in time (calling again is safe).
   virtual absl::Status ClearOldCopies() = 0;
 
   // Calls `visit` with the timestamps of every lead created at or after `since`, oldest

@@ -36,7 +36,8 @@ std::string TimeKey(absl::Time time, const std::string& id) {
 absl::Status ParseTimeKey(const std::string& key, int64_t* time_us, std::string* id) {
   if (key.empty()) {
     *time_us = std::numeric_limits<int64_t>::max();
-    *id = "\xff";  // After every id: ids are ASCII.
+    // After every id (ids are printable ASCII), and valid UTF-8, as PostgreSQL's text wants.
+    *id = "\x7f";
     return absl::OkStatus();
   }
   std::pair<std::string, std::string> parts = absl::StrSplit(key, absl::MaxSplits('/', 1));

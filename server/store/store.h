@@ -194,7 +194,6 @@ class Store : public Storage {
   // See Storage. Leads go in batches of kPurgeBatch, each in a transaction of its own, so
   // that intake never waits long behind a purge; then the WAL is emptied (as EraseCaller).
   absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
-  static constexpr int kPurgeBatch = 100;
 
   // See Storage. A record waits in memory (merged with any other of the same lead, provider
   // and token) until the writer's next batch, which comes at most disclosure_delay later,

@@ -46,6 +46,13 @@ std::vector<std::string> QuarantineFields(const Submission& s) {
   return fields;
 }
 
+absl::Status CheckReleasable(bool complete) {
+  if (complete) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "this submission was quarantined by an intaked that kept only its personal data, not its "
+      "consent: it cannot be released");
+}
+
 absl::StatusOr<Submission> OpenQuarantineFields(const PiiCipher& cipher, absl::string_view sealed,
                                                 bool* complete) {
   absl::StatusOr<std::vector<std::string>> opened = cipher.Open(sealed);

@@ -45,6 +45,19 @@ absl::StatusOr<Submission> OpenQuarantineFields(const PiiCipher& cipher, absl::s
 // request_id replayed with any difference is told apart from a retry.
 std::string CanonicalPayload(const Submission& s, bool bot);
 
+// Whether a quarantined submission may be released: kFailedPrecondition for one not kept whole
+// (`complete` false, see OpenQuarantineFields), whose consent is not known.
+absl::Status CheckReleasable(bool complete);
+
+// Whether a retry of a request_id whose submission was recorded with payload hash `stored`
+// replays its first result when it carries `payload_hash` (else it is another submission under
+// a used request_id). An empty stored hash has nothing to compare with and replays: the
+// submission of an erased lead (erasure drops the hash), or one recorded before payload hashes
+// were keyed.
+inline bool RetryMayReplay(absl::string_view stored, absl::string_view payload_hash) {
+  return stored.empty() || stored == payload_hash;
+}
+
 // Whether a submission whose caller's deadline is `deadline` is past it now, when its turn in
 // the writer has come (real time: gRPC deadlines are, whatever clock the store runs on).
 inline bool PastDeadline(absl::Time deadline) { return absl::Now() >= deadline; }

@@ -162,9 +162,7 @@ absl::StatusOr<SubmitResult> Store::ApplySubmission(SQLite::Database& db,
     if (seen.executeStep()) {
       const SQLite::Column hash = seen.getColumn(1);
       const std::string stored(static_cast<const char*>(hash.getBlob()), hash.getBytes());
-      // No hash to compare with (recorded before payload hashes were keyed, or of an erased
-      // lead's submission): replay.
-      if (!stored.empty() && stored != payload_hash) {
+      if (!RetryMayReplay(stored, payload_hash)) {
         return absl::InvalidArgumentError("request_id was already used for another submission");
       }
       SubmitResult replayed{seen.getColumn(0).getString(), SubmissionOutcome::kReplayed,

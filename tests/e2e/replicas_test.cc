@@ -214,6 +214,71 @@ TEST_F(ReplicasTest, ADisclosureThroughOneReplicaIsAccountedOnAnother) {
   EXPECT_EQ(listed.leads(0).disclosures_size(), 1);
 }
 
+// An opt-out and an erasure made through one replica reach a live stream on another, by
+// notification, and the ERASED event carries no personal data.
+TEST_F(ReplicasTest, AnOptOutAndAnErasureThroughOneReplicaReachAStreamOnAnother) {
+  Replica a = StartReplica();
+  ASSERT_NE(a.process, nullptr);
+  Replica b = StartReplica();
+  ASSERT_NE(b.process, nullptr);
+  const std::string token = AddProvider(a, "acme");
+  ASSERT_EQ(ProviderCallSettles(b, token, grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::OK);
+  ASSERT_TRUE(Submit(a, "acme-listing", 1).ok());
+  const std::string phone = Request("acme-listing", 1).caller().phone();
+
+  auto context = Context(token, kDeadline);
+  auto reader = b.provider->SubscribeLeads(context.get(), v1::SubscribeLeadsRequest());
+  v1::SubscribeLeadsResponse message;
+  // The ASSIGNED event, then a heartbeat: the stream has caught up and waits for the log.
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_EQ(message.type(), v1::LEAD_EVENT_TYPE_ASSIGNED);
+  const std::string lead_id = message.lead().lead_id();
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_EQ(message.type(), v1::LEAD_EVENT_TYPE_HEARTBEAT);
+  // The next event that is not a heartbeat.
+  const auto next_event = [&]() {
+    v1::SubscribeLeadsResponse event;
+    while (reader->Read(&event)) {
+      if (event.type() != v1::LEAD_EVENT_TYPE_HEARTBEAT) return event;
+    }
+    ADD_FAILURE() << "the stream ended";
+    return event;
+  };
+
+  const std::string admin = a.process->AdminToken();
+  v1::RecordOptOutRequest opt_out;
+  opt_out.set_phone(phone);
+  v1::RecordOptOutResponse opted_out;
+  grpc::Status status = a.admin->RecordOptOut(Context(admin).get(), opt_out, &opted_out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(opted_out.opted_out_leads(), 1u);
+  message = next_event();
+  EXPECT_EQ(message.type(), v1::LEAD_EVENT_TYPE_OPTED_OUT);
+  EXPECT_EQ(message.lead().lead_id(), lead_id);
+  EXPECT_EQ(message.lead().state(), v1::LEAD_STATE_OPTED_OUT);
+
+  v1::EraseCallerRequest erase;
+  erase.set_phone(phone);
+  v1::EraseCallerResponse erased;
+  status = a.admin->EraseCaller(Context(admin).get(), erase, &erased);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(erased.erased_leads(), 1u);
+  message = next_event();
+  EXPECT_EQ(message.type(), v1::LEAD_EVENT_TYPE_ERASED);
+  EXPECT_EQ(message.lead().lead_id(), lead_id);
+  EXPECT_EQ(message.lead().state(), v1::LEAD_STATE_ERASED);
+  EXPECT_EQ(message.lead().caller().phone(), "");
+  EXPECT_EQ(message.lead().caller().name(), "");
+  EXPECT_EQ(message.lead().message(), "");
+  context->TryCancel();
+  reader->Finish().error_code();
+
+  // Bad input gets the same status through any replica: an invalid phone.
+  erase.set_phone("555");
+  status = b.admin->EraseCaller(Context(admin).get(), erase, &erased);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ReplicasTest, StreamsOnAnyReplicaSeeEveryLeadOfAnyReplicaInOrderWithNoGap) {
   Replica a = StartReplica();
   ASSERT_NE(a.process, nullptr);

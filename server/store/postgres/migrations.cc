@@ -178,6 +178,20 @@ constexpr Migration kMigrations[] = {
         PRIMARY KEY (lead_id, provider_id, token_id)
       );
     )sql"},
+    {4, R"sql(
+      -- SQLite's migrations 11 and 13, for the privacy operations. Erasure finds a caller's
+      -- quarantined submissions by the keyed phone hash, as it finds leads; rows quarantined
+      -- before this migration get it when the next replica starts (PostgresStore::Open).
+      ALTER TABLE quarantine ADD COLUMN phone_hash bytea;
+      CREATE INDEX quarantine_by_phone ON quarantine (phone_hash);
+      -- Ops review the quarantine newest first (ListQuarantined).
+      CREATE INDEX quarantine_by_create_time ON quarantine (create_time_us, submission_id);
+      -- Erasure and purges reach a lead's submissions.
+      CREATE INDEX submissions_by_lead ON submissions (lead_id) WHERE lead_id IS NOT NULL;
+      -- The retention sweep's leads still holding personal data, oldest last submitted first:
+      -- erased leads leave the index and cost the sweep nothing.
+      CREATE INDEX leads_with_data ON leads (last_submit_time_us) WHERE sealed IS NOT NULL;
+    )sql"},
 };
 
 // The version inside the open transaction; 0 without a schema_version table.

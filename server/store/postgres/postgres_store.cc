@@ -1,8 +1,9 @@
 #include "server/store/postgres/postgres_store.h"
 
-#include <limits>
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -41,6 +42,26 @@ constexpr char kJoinedLeadColumns[] = INTAKE_LEAD_COLUMNS("l.");
 
 absl::Status ProviderNotFound() { return absl::NotFoundError("provider not found"); }
 absl::Status LeadNotFound() { return absl::NotFoundError("lead not found"); }
+absl::Status QuarantinedNotFound() {
+  return absl::NotFoundError("quarantined submission not found");
+}
+
+constexpr char kQuarantineColumns[] =
+    "submission_id, listing_id, sealed, create_time_us, expire_time_us";
+
+// A PostgreSQL text[] literal of `ids`, which need no quoting (they are [A-Za-z0-9_-]).
+std::string IdArray(const std::vector<std::string>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+// The first column of every row, sorted.
+std::vector<std::string> SortedIds(const Result& rows) {
+  std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(rows.rows()));
+  for (int i = 0; i < rows.rows(); ++i) ids.emplace_back(rows.Text(i, 0));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 std::optional<absl::Time> OptionalTime(const Result& rows, int row, int column) {
   if (rows.IsNull(row, column)) return std::nullopt;
@@ -164,11 +185,6 @@ absl::Status RecordSubmission(WriteTxn& txn, const std::string& submission_id,
       .status();
 }
 
-// Page keys of ListLeads: "<create_time_us>/<lead_id>", newest first.
-std::string LeadKey(const Lead& lead) {
-  return absl::StrCat(ToMicros(lead.create_time), "/", lead.lead_id);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions options) {
@@ -190,6 +206,7 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStore
                      ", but the data key given is ", options.cipher->key_id(),
                      ": every replica needs the data.key that belongs to this database"));
   }
+  INTAKE_RETURN_IF_ERROR(FillQuarantinePhoneHashes(*conn, *options.cipher));
   std::unique_ptr<PostgresStore> store(new PostgresStore(
       std::move(options), std::string(identity.Text(0, 0)), version, std::move(conn)));
   const PostgresStoreOptions& o = store->options_;
@@ -208,6 +225,23 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStore
   };
   INTAKE_ASSIGN_OR_RETURN(store->listener_, NotificationListener::Start(std::move(listener)));
   return store;
+}
+
+absl::Status PostgresStore::FillQuarantinePhoneHashes(Connection& conn, const PiiCipher& cipher) {
+  INTAKE_ASSIGN_OR_RETURN(
+      Result rows,
+      conn.Exec("SELECT submission_id, sealed FROM quarantine WHERE phone_hash IS NULL"));
+  std::vector<Query> updates;
+  for (int i = 0; i < rows.rows(); ++i) {
+    bool complete = false;
+    INTAKE_ASSIGN_OR_RETURN(Submission held,
+                            OpenQuarantineFields(cipher, rows.Bytes(i, 1), &complete));
+    updates.push_back(Query{"UPDATE quarantine SET phone_hash = $1 WHERE submission_id = $2",
+                            {Param::Bytes(cipher.PhoneHash(held.phone)), rows.Text(i, 0)}});
+  }
+  if (updates.empty()) return absl::OkStatus();
+  // Several statements in one round trip form one implicit transaction.
+  return conn.ExecAll(updates).status();
 }
 
 PostgresStore::PostgresStore(PostgresStoreOptions options, std::string instance_id,
@@ -448,7 +482,7 @@ absl::StatusOr<std::vector<ProviderToken>> PostgresStore::ActiveProviderTokens()
 void PostgresStore::Submit(Submission submission, bool bot, absl::Time deadline, SubmitDone done) {
   auto result = std::make_shared<absl::StatusOr<SubmitResult>>(
       absl::UnknownError("the submission was not applied"));
-  std::string phone_hash = bot ? "" : cipher_.PhoneHash(submission.phone);
+  std::string phone_hash = cipher_.PhoneHash(submission.phone);
   std::vector<int64_t> keys;
   if (!bot) keys.push_back(DedupLockKey(phone_hash, submission.listing_id));
   writer_->Submit(
@@ -486,19 +520,7 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
   const std::string payload_hash = cipher_.PayloadHash(CanonicalPayload(s, bot));
 
   // First, whatever the outcome: every reply carries the figures of the listing's owner.
-  std::optional<Provider> owner;
-  if (!s.listing_id.empty()) {
-    INTAKE_ASSIGN_OR_RETURN(
-        Result rows, txn.Exec(absl::StrCat("SELECT "
-                                           "p.provider_id, p.display_name, p.state, p.regions, "
-                                           "p.daily_cap, p.time_zone, p.hours, p.create_time_us, "
-                                           "p.update_time_us FROM listings l JOIN providers p "
-                                           "USING (provider_id) WHERE l.listing_id = $1"),
-                              {s.listing_id}));
-    if (rows.rows() != 1) return absl::NotFoundError("listing not found");
-    owner = ReadProvider(rows, 0);
-  }
-
+  INTAKE_ASSIGN_OR_RETURN(const std::optional<Provider> owner, ListingOwner(txn, s.listing_id));
   const std::string owner_id = owner ? owner->provider_id : "";
 
   if (!s.request_id.empty()) {
@@ -507,7 +529,7 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
                                      "coalesce(lead_id, '') FROM submissions WHERE request_id = $1",
                                      {s.request_id}));
     if (seen.rows() == 1) {
-      if (seen.Bytes(0, 1) != payload_hash) {
+      if (!RetryMayReplay(seen.Bytes(0, 1), payload_hash)) {
         return absl::InvalidArgumentError("request_id was already used for another submission");
       }
       txn.AddToCounter("submissions", 1);  // A call received like any other.
@@ -520,9 +542,9 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
   if (bot) {
     INTAKE_RETURN_IF_ERROR(
         txn.Exec("INSERT INTO quarantine (submission_id, listing_id, sealed, create_time_us, "
-                 "expire_time_us) VALUES ($1, $2, $3, $4, $5)",
+                 "expire_time_us, phone_hash) VALUES ($1, $2, $3, $4, $5, $6)",
                  {submission_id, s.listing_id, Param::Bytes(cipher_.Seal(QuarantineFields(s))), now,
-                  ToMicros(now_time + options_.quarantine_retention)})
+                  ToMicros(now_time + options_.quarantine_retention), Param::Bytes(phone_hash)})
             .status());
     INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
                                             SubmissionOutcome::kBot, "", now));
@@ -530,6 +552,30 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
     return SubmitResult{submission_id, SubmissionOutcome::kBot, "", std::nullopt, owner_id};
   }
 
+  INTAKE_ASSIGN_OR_RETURN(const Placement placed,
+                          PlaceLead(txn, s, phone_hash, owner, now_time, now_time));
+  INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
+                                          placed.outcome, placed.lead_id, now));
+  return SubmitResult{submission_id, placed.outcome, placed.lead_id, placed.routing, owner_id};
+}
+
+absl::StatusOr<std::optional<Provider>> PostgresStore::ListingOwner(WriteTxn& txn,
+                                                                    const std::string& listing_id) {
+  if (listing_id.empty()) return std::nullopt;
+  INTAKE_ASSIGN_OR_RETURN(Result rows,
+                          txn.Exec("SELECT p.provider_id, p.display_name, p.state, p.regions, "
+                                   "p.daily_cap, p.time_zone, p.hours, p.create_time_us, "
+                                   "p.update_time_us FROM listings l JOIN providers p "
+                                   "USING (provider_id) WHERE l.listing_id = $1",
+                                   {listing_id}));
+  if (rows.rows() != 1) return absl::NotFoundError("listing not found");
+  return ReadProvider(rows, 0);
+}
+
+absl::StatusOr<PostgresStore::Placement> PostgresStore::PlaceLead(
+    WriteTxn& txn, const Submission& s, const std::string& phone_hash,
+    const std::optional<Provider>& owner, absl::Time now_time, absl::Time consent_time) {
+  const int64_t now = ToMicros(now_time);
   // Under the dedup key of (phone, target), held since the batch began: no other replica can
   // be between this look-up and its own for the same caller.
   INTAKE_ASSIGN_OR_RETURN(
@@ -542,16 +588,20 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
   if (duplicate.rows() == 1) {
     const std::string lead_id(duplicate.Text(0, 0));
     const std::string provider_id(duplicate.Text(0, 1));
-    INTAKE_RETURN_IF_ERROR(
+    // An opt-out or erasure takes no dedup key: if one through another replica changed the
+    // lead since the look-up, the UPDATE (which waited for it) finds it closed, and the
+    // submission becomes a new lead, as after the opt-out.
+    INTAKE_ASSIGN_OR_RETURN(
+        Result merged,
         txn.Exec("UPDATE leads SET submission_count = submission_count + 1, "
-                 "last_submit_time_us = greatest(last_submit_time_us, $1) WHERE lead_id = $2",
-                 {now, lead_id})
-            .status());
-    txn.AppendEvent(LeadEvent{0, LeadEventType::kResubmitted, lead_id, provider_id, now_time});
-    INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
-                                            SubmissionOutcome::kMerged, lead_id, now));
-    txn.AddToCounter("duplicates_merged", 1);
-    return SubmitResult{submission_id, SubmissionOutcome::kMerged, lead_id, std::nullopt, owner_id};
+                 "last_submit_time_us = greatest(last_submit_time_us, $1) WHERE lead_id = $2 "
+                 "AND state NOT IN (5, 6) RETURNING lead_id",
+                 {now, lead_id}));
+    if (merged.rows() == 1) {
+      txn.AppendEvent(LeadEvent{0, LeadEventType::kResubmitted, lead_id, provider_id, now_time});
+      txn.AddToCounter("duplicates_merged", 1);
+      return Placement{SubmissionOutcome::kMerged, lead_id, std::nullopt};
+    }
   }
 
   RoutingRequest request{owner ? &*owner : nullptr, s.region};
@@ -578,22 +628,20 @@ absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const
                "routing_reason, routing_detail, region, sealed, form_id, page_url, utm_source, "
                "utm_medium, utm_campaign, consent_sha256, advertisers, consent_time_us, "
                "create_time_us, last_submit_time_us, submission_count) VALUES ($1, $2, $3, $4, "
-               "nullif($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $17, "
+               "nullif($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, "
                "1)",
                {lead_id, static_cast<int>(assigned ? LeadState::kNew : LeadState::kUnassigned),
                 Param::Bytes(phone_hash), s.listing_id, decision.provider_id,
                 static_cast<int>(decision.reason) + 1, decision.detail, s.region,
                 Param::Bytes(cipher_.Seal(PersonalFields(s))), s.form.form_id, s.form.page_url,
                 s.form.utm_source, s.form.utm_medium, s.form.utm_campaign,
-                Param::Bytes(consent_hash), absl::StrJoin(s.advertisers, "\n"), now}}})
+                Param::Bytes(consent_hash), absl::StrJoin(s.advertisers, "\n"), now,
+                ToMicros(consent_time)}}})
           .status());
   // The batch stamps the provider's last_assigned_us at its end (StampAssignedQueries).
   txn.AppendEvent(LeadEvent{0, LeadEventType::kAssigned, lead_id, decision.provider_id, now_time});
-  INTAKE_RETURN_IF_ERROR(RecordSubmission(txn, submission_id, s.request_id, payload_hash,
-                                          SubmissionOutcome::kNewLead, lead_id, now));
   txn.AddToCounter("leads", 1);
-  return SubmitResult{submission_id, SubmissionOutcome::kNewLead, lead_id, decision.reason,
-                      owner_id};
+  return Placement{SubmissionOutcome::kNewLead, lead_id, decision.reason};
 }
 
 void PostgresStore::CountRefusedSubmission(RefusedSubmission kind) {
@@ -655,15 +703,9 @@ absl::StatusOr<Lead> PostgresStore::GetLead(const std::string& lead_id,
 
 absl::StatusOr<Page<Lead>> PostgresStore::ListLeads(const LeadFilter& filter, int limit,
                                                     const std::string& after) {
-  int64_t after_time = std::numeric_limits<int64_t>::max();
-  std::string after_id = "\x7f";  // Above every id ([a-z0-9-], ids with prefixes).
-  if (!after.empty()) {
-    std::pair<std::string, std::string> key = absl::StrSplit(after, absl::MaxSplits('/', 1));
-    if (!absl::SimpleAtoi(key.first, &after_time)) {
-      return absl::InvalidArgumentError("bad page key");
-    }
-    after_id = key.second;
-  }
+  int64_t after_time = 0;
+  std::string after_id;
+  INTAKE_RETURN_IF_ERROR(rows::ParseTimeKey(after, &after_time, &after_id));
   return WithReader<Page<Lead>>([&](Connection& conn) -> absl::StatusOr<Page<Lead>> {
     INTAKE_ASSIGN_OR_RETURN(
         Result rows,
@@ -678,7 +720,7 @@ absl::StatusOr<Page<Lead>> PostgresStore::ListLeads(const LeadFilter& filter, in
     Page<Lead> page;
     for (int i = 0; i < rows.rows(); ++i) {
       if (static_cast<int>(page.items.size()) == limit) {
-        page.next_after = LeadKey(page.items.back());
+        page.next_after = rows::TimeKey(page.items.back().create_time, page.items.back().lead_id);
         break;
       }
       INTAKE_ASSIGN_OR_RETURN(Lead lead, ReadLead(rows, i));
@@ -851,16 +893,138 @@ absl::StatusOr<Lead> PostgresStore::ReassignLead(const std::string& lead_id,
   return result;
 }
 
-absl::StatusOr<uint32_t> PostgresStore::OptOutCaller(absl::string_view) {
-  return absl::UnimplementedError("RecordOptOut is not implemented on PostgreSQL yet");
+absl::Status PostgresStore::AppendEventForEveryRecipient(WriteTxn& txn,
+                                                         const std::vector<std::string>& lead_ids,
+                                                         LeadEventType type, absl::Time now) {
+  if (lead_ids.empty()) return absl::OkStatus();
+  // The event log names every provider a lead was ever addressed to: its first owner, and
+  // each one ReassignLead gave it to; the batch's earlier writes may have added one.
+  INTAKE_ASSIGN_OR_RETURN(Result rows,
+                          txn.Exec("SELECT DISTINCT lead_id, provider_id FROM lead_events WHERE "
+                                   "lead_id = ANY($1::text[]) AND provider_id IS NOT NULL",
+                                   {IdArray(lead_ids)}));
+  std::map<std::string, std::set<std::string>> recipients;
+  for (int i = 0; i < rows.rows(); ++i) {
+    recipients[std::string(rows.Text(i, 0))].emplace(rows.Text(i, 1));
+  }
+  for (const LeadEvent& e : txn.batch_events()) {
+    if (e.provider_id.empty()) continue;
+    if (std::find(lead_ids.begin(), lead_ids.end(), e.lead_id) == lead_ids.end()) continue;
+    recipients[e.lead_id].insert(e.provider_id);
+  }
+  for (const std::string& lead_id : lead_ids) {
+    const std::set<std::string>& providers = recipients[lead_id];
+    if (providers.empty()) {
+      txn.AppendEvent(LeadEvent{0, type, lead_id, "", now});  // Admin watchers only.
+      continue;
+    }
+    for (const std::string& provider : providers) {
+      txn.AppendEvent(LeadEvent{0, type, lead_id, provider, now});
+    }
+  }
+  return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> PostgresStore::EraseCaller(absl::string_view) {
-  return absl::UnimplementedError("EraseCaller is not implemented on PostgreSQL yet");
+absl::Status PostgresStore::EraseLeadData(WriteTxn& txn, const std::vector<std::string>& lead_ids,
+                                          absl::Time now) {
+  if (lead_ids.empty()) return absl::OkStatus();
+  const std::string ids = IdArray(lead_ids);
+  INTAKE_RETURN_IF_ERROR(
+      txn.ExecAll(
+             {{"UPDATE leads SET state = $2, sealed = NULL, region = '', phone_hash = ''::bytea "
+               "WHERE lead_id = ANY($1::text[])",
+               {ids, static_cast<int>(LeadState::kErased)}},
+              // Provider notes may hold what the caller said despite being asked not to.
+              {"UPDATE contact_attempts SET note_sealed = ''::bytea WHERE lead_id = "
+               "ANY($1::text[])",
+               {ids}},
+              // A payload hash is keyed, but whoever holds the key could confirm a guessed
+              // submission with it. Without it a retried request_id replays its first result
+              // (RetryMayReplay).
+              {"UPDATE submissions SET payload_sha256 = ''::bytea WHERE lead_id = "
+               "ANY($1::text[])",
+               {ids}}})
+          .status());
+  return AppendEventForEveryRecipient(txn, lead_ids, LeadEventType::kErased, now);
 }
 
-absl::StatusOr<uint32_t> PostgresStore::PurgeLeads(absl::Time) {
-  return absl::UnimplementedError("PurgeLeads is not implemented on PostgreSQL yet");
+absl::StatusOr<uint32_t> PostgresStore::OptOutCaller(absl::string_view e164) {
+  const std::string phone_hash = cipher_.PhoneHash(e164);
+  const absl::Time now = clock_.Now();
+  uint32_t changed = 0;
+  const absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    // Locked in id order, so that two replicas handling the same caller cannot deadlock; the
+    // lock re-checks the state against a change committed meanwhile.
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows,
+        txn.Exec("UPDATE leads SET state = $2 WHERE lead_id IN (SELECT lead_id FROM leads WHERE "
+                 "phone_hash = $1 AND state NOT IN ($2, $3) ORDER BY lead_id FOR UPDATE) "
+                 "RETURNING lead_id",
+                 {Param::Bytes(phone_hash), static_cast<int>(LeadState::kOptedOut),
+                  static_cast<int>(LeadState::kErased)}));
+    const std::vector<std::string> leads = SortedIds(rows);
+    INTAKE_RETURN_IF_ERROR(AppendEventForEveryRecipient(txn, leads, LeadEventType::kOptedOut, now));
+    changed = static_cast<uint32_t>(leads.size());
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return changed;
+}
+
+absl::StatusOr<uint32_t> PostgresStore::EraseCaller(absl::string_view e164) {
+  const std::string phone_hash = cipher_.PhoneHash(e164);
+  const absl::Time now = clock_.Now();
+  uint32_t erased = 0;
+  const absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    // ERASED is final; OPTED_OUT leads still hold data.
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows, txn.Exec("SELECT lead_id FROM leads WHERE phone_hash = $1 AND state <> $2 "
+                              "ORDER BY lead_id FOR UPDATE",
+                              {Param::Bytes(phone_hash), static_cast<int>(LeadState::kErased)}));
+    const std::vector<std::string> leads = SortedIds(rows);
+    INTAKE_RETURN_IF_ERROR(EraseLeadData(txn, leads, now));
+    INTAKE_RETURN_IF_ERROR(
+        txn.Exec("DELETE FROM quarantine WHERE phone_hash = $1", {Param::Bytes(phone_hash)})
+            .status());
+    erased = static_cast<uint32_t>(leads.size());
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  INTAKE_RETURN_IF_ERROR(ClearOldCopies());
+  return erased;
+}
+
+absl::StatusOr<uint32_t> PostgresStore::PurgeLeads(absl::Time older_than) {
+  const int64_t cutoff = ToMicros(older_than);
+  uint32_t purged = 0;
+  int batch_size = 0;
+  do {
+    const absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+      // A lead is created before it is last submitted: the creation-time index finds them.
+      INTAKE_ASSIGN_OR_RETURN(
+          Result rows,
+          txn.Exec("SELECT lead_id FROM leads WHERE create_time_us < $1 AND "
+                   "last_submit_time_us < $1 ORDER BY create_time_us LIMIT $2 FOR UPDATE",
+                   {cutoff, kPurgeBatch}));
+      const std::vector<std::string> leads = SortedIds(rows);
+      batch_size = static_cast<int>(leads.size());
+      if (leads.empty()) return absl::OkStatus();
+      const std::string ids = IdArray(leads);
+      // Children first: contact attempts refer to the lead. The event head stays, so
+      // sequences are never reused.
+      std::vector<Query> deletes;
+      for (const char* table :
+           {"lead_events", "disclosures", "contact_attempts", "submissions", "leads"}) {
+        deletes.push_back(
+            Query{absl::StrCat("DELETE FROM ", table, " WHERE lead_id = ANY($1::text[])"), {ids}});
+      }
+      return txn.ExecAll(std::move(deletes)).status();
+    });
+    if (!written.ok()) return written;
+    purged += static_cast<uint32_t>(batch_size);
+  } while (batch_size == kPurgeBatch);
+  if (purged > 0) INTAKE_RETURN_IF_ERROR(ClearOldCopies());
+  return purged;
 }
 
 void PostgresStore::RecordDisclosure(const std::string& lead_id, const std::string& provider_id,
@@ -948,28 +1112,145 @@ absl::StatusOr<std::vector<LeadDisclosures>> PostgresStore::ListCallerDisclosure
       });
 }
 
-absl::StatusOr<Page<QuarantinedSubmission>> PostgresStore::ListQuarantined(int,
-                                                                           const std::string&) {
-  return absl::UnimplementedError(
-      "ListQuarantinedSubmissions is not implemented on PostgreSQL yet");
+absl::StatusOr<QuarantinedSubmission> PostgresStore::ReadQuarantined(const Result& rows,
+                                                                     int row) const {
+  QuarantinedSubmission out;
+  out.submission_id = std::string(rows.Text(row, 0));
+  INTAKE_ASSIGN_OR_RETURN(out.submission,
+                          OpenQuarantineFields(cipher_, rows.Bytes(row, 2), &out.complete));
+  out.submission.listing_id = std::string(rows.Text(row, 1));
+  out.create_time = FromMicros(rows.Int64(row, 3));
+  out.expire_time = FromMicros(rows.Int64(row, 4));
+  return out;
 }
 
-absl::StatusOr<Lead> PostgresStore::ReleaseQuarantined(const std::string&) {
-  return absl::UnimplementedError(
-      "ReleaseQuarantinedSubmission is not implemented on PostgreSQL yet");
+absl::StatusOr<Page<QuarantinedSubmission>> PostgresStore::ListQuarantined(
+    int limit, const std::string& after) {
+  int64_t after_time = 0;
+  std::string after_id;
+  INTAKE_RETURN_IF_ERROR(rows::ParseTimeKey(after, &after_time, &after_id));
+  const int64_t now = ToMicros(clock_.Now());
+  return WithReader<Page<QuarantinedSubmission>>(
+      [&](Connection& conn) -> absl::StatusOr<Page<QuarantinedSubmission>> {
+        INTAKE_ASSIGN_OR_RETURN(
+            Result rows,
+            conn.Exec(absl::StrCat("SELECT ", kQuarantineColumns,
+                                   " FROM quarantine WHERE (create_time_us, submission_id) < "
+                                   "($1::bigint, $2) AND expire_time_us > $3 "
+                                   "ORDER BY create_time_us DESC, submission_id DESC LIMIT $4"),
+                      {after_time, after_id, now, limit + 1}));
+        Page<QuarantinedSubmission> page;
+        for (int i = 0; i < rows.rows(); ++i) {
+          if (static_cast<int>(page.items.size()) == limit) {
+            const QuarantinedSubmission& last = page.items.back();
+            page.next_after = rows::TimeKey(last.create_time, last.submission_id);
+            break;
+          }
+          INTAKE_ASSIGN_OR_RETURN(QuarantinedSubmission held, ReadQuarantined(rows, i));
+          page.items.push_back(std::move(held));
+        }
+        return page;
+      });
 }
 
-absl::StatusOr<SweepStep> PostgresStore::EraseDataSubmittedBefore(absl::Time, int) {
-  return absl::UnimplementedError("--pii_retention is not implemented on PostgreSQL yet");
+absl::StatusOr<Lead> PostgresStore::ReleaseQuarantined(const std::string& submission_id) {
+  // The dedup key of the caller and target, which the write must take at its batch's start
+  // (locks.h), before it reads the row again under it.
+  using PhoneAndTarget = std::pair<std::string, std::string>;
+  INTAKE_ASSIGN_OR_RETURN(
+      const PhoneAndTarget key,
+      WithReader<PhoneAndTarget>([&](Connection& conn) -> absl::StatusOr<PhoneAndTarget> {
+        INTAKE_ASSIGN_OR_RETURN(Result rows,
+                                conn.Exec("SELECT phone_hash, listing_id FROM quarantine WHERE "
+                                          "submission_id = $1",
+                                          {submission_id}));
+        if (rows.rows() != 1) return QuarantinedNotFound();
+        return PhoneAndTarget(rows.Bytes(0, 0), std::string(rows.Text(0, 1)));
+      }));
+  std::string lead_id;
+  const absl::Status written = writer_->Run(
+      [&](WriteTxn& txn) -> absl::Status {
+        const absl::Time now = clock_.Now();
+        INTAKE_ASSIGN_OR_RETURN(
+            Result rows, txn.Exec(absl::StrCat("SELECT ", kQuarantineColumns,
+                                               " FROM quarantine WHERE submission_id = $1 AND "
+                                               "expire_time_us > $2 FOR UPDATE"),
+                                  {submission_id, ToMicros(now)}));
+        if (rows.rows() != 1) return QuarantinedNotFound();  // Released or expired meanwhile.
+        INTAKE_ASSIGN_OR_RETURN(QuarantinedSubmission held, ReadQuarantined(rows, 0));
+        INTAKE_RETURN_IF_ERROR(CheckReleasable(held.complete));
+        INTAKE_ASSIGN_OR_RETURN(const std::optional<Provider> owner,
+                                ListingOwner(txn, held.submission.listing_id));
+        INTAKE_ASSIGN_OR_RETURN(
+            const Placement placed,
+            PlaceLead(txn, held.submission, cipher_.PhoneHash(held.submission.phone), owner, now,
+                      held.create_time));
+        // A retry of the original request (same request_id) now replays this lead.
+        INTAKE_RETURN_IF_ERROR(
+            txn.ExecAll({{"UPDATE submissions SET outcome = $1, lead_id = $2 WHERE "
+                          "submission_id = $3",
+                          {static_cast<int>(placed.outcome), placed.lead_id, submission_id}},
+                         {"DELETE FROM quarantine WHERE submission_id = $1", {submission_id}}})
+                .status());
+        lead_id = placed.lead_id;
+        return absl::OkStatus();
+      },
+      {DedupLockKey(key.first, key.second)});
+  if (!written.ok()) return written;
+  // The lead as committed: a reader sees every commit made.
+  return GetLead(lead_id, "");
 }
 
-absl::StatusOr<SweepStep> PostgresStore::DeleteExpiredQuarantine(int) {
-  return absl::UnimplementedError(
-      "deleting expired quarantined submissions is not implemented on PostgreSQL yet");
+absl::StatusOr<SweepStep> PostgresStore::EraseDataSubmittedBefore(absl::Time cutoff, int limit) {
+  SweepStep step;
+  const absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    const absl::Time start = absl::Now();
+    const absl::Time now = clock_.Now();
+    // `sealed IS NOT NULL` as in the partial index leads_with_data (migration 4).
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows, txn.Exec("SELECT lead_id FROM leads WHERE sealed IS NOT NULL AND "
+                              "last_submit_time_us < $1 ORDER BY last_submit_time_us LIMIT $2 "
+                              "FOR UPDATE",
+                              {ToMicros(cutoff), limit}));
+    const std::vector<std::string> leads = SortedIds(rows);
+    INTAKE_RETURN_IF_ERROR(EraseLeadData(txn, leads, now));
+    step.count = static_cast<int>(leads.size());
+    step.held = absl::Now() - start;
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return step;
+}
+
+absl::StatusOr<SweepStep> PostgresStore::DeleteExpiredQuarantine(int limit) {
+  SweepStep step;
+  const absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    const absl::Time start = absl::Now();
+    INTAKE_ASSIGN_OR_RETURN(
+        Result deleted,
+        txn.Exec("DELETE FROM quarantine WHERE submission_id IN (SELECT submission_id FROM "
+                 "quarantine WHERE expire_time_us <= $1 ORDER BY expire_time_us LIMIT $2 FOR "
+                 "UPDATE)",
+                 {ToMicros(clock_.Now()), limit}));
+    step.count = static_cast<int>(deleted.affected_rows());
+    step.held = absl::Now() - start;
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return step;
 }
 
 absl::Status PostgresStore::ClearOldCopies() {
-  return absl::UnimplementedError("retention is not implemented on PostgreSQL yet");
+  absl::StatusOr<bool> vacuumed = WithReader<bool>([](Connection& conn) -> absl::StatusOr<bool> {
+    // Outside any transaction (VACUUM cannot run in one), on a connection of the pool.
+    INTAKE_RETURN_IF_ERROR(conn.ExecScript(
+        "VACUUM leads, contact_attempts, submissions, quarantine, lead_events, disclosures"));
+    return true;
+  });
+  if (vacuumed.ok()) return absl::OkStatus();
+  return absl::UnavailableError(
+      "the data is gone from the database's tables, but vacuuming the old row versions failed, "
+      "so old copies may remain in its files until the next vacuum; retrying is safe");
 }
 
 absl::Status PostgresStore::ForEachLeadSince(absl::Time since,

@@ -4,15 +4,15 @@
 // group_commit_writer.h, locks.h and event_log.h); reads through a small pool of connections;
 // wake-ups and token changes of every replica arrive through a NotificationListener.
 //
-// What it does not do yet, each answering kUnimplemented: Backup (PostgreSQL's own
-// pg_basebackup and pg_dump do backups) and the privacy operations but the accounting of
-// disclosures.
+// What it does not do, answering kUnimplemented: Backup (PostgreSQL's own pg_basebackup and
+// pg_dump do backups). What it does less of than SQLite: erasure (see EraseCaller).
 #ifndef INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 #define INTAKE_SERVER_STORE_POSTGRES_POSTGRES_STORE_H_
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -109,9 +109,25 @@ class PostgresStore : public Storage {
   absl::StatusOr<Lead> ReassignLead(const std::string& lead_id,
                                     const std::string& provider_id) override;
 
-  // kUnimplemented: privacy requests are not built on PostgreSQL yet.
+  // Privacy requests (see Storage), each one write through the writer with its events, so
+  // that streams on every replica hear them (the batch's notification).
+  //
+  // What erasure reaches on PostgreSQL. In the committing transaction the lead's sealed
+  // personal data, region and keyed phone hash, its contact notes and its submissions'
+  // payload hashes are overwritten, and the caller's quarantined submissions deleted. Then
+  // (ClearOldCopies) the tables are vacuumed, outside any transaction, so that the old row
+  // versions that still held the data become dead space, ready for reuse. That is all a
+  // client of PostgreSQL can do, and it falls short of SQLite's promise that no file holds a
+  // copy: a vacuum cannot remove a row version that a transaction still open anywhere in the
+  // cluster may see (it stays until a later vacuum, autovacuum included); freed space is
+  // reused, not zeroed, so the bytes may linger in the data files until overwritten; and the
+  // old data remains in the WAL until its segments are recycled, in WAL archives, in base
+  // backups and dumps, and on standbys as on the primary. Those are the operator's to expire
+  // (the README says how). EraseCaller returns kUnavailable if the vacuum failed, after the
+  // erasure itself committed (retrying is safe).
   absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
+  // See Storage: kPurgeBatch leads per transaction, then ClearOldCopies as EraseCaller.
   absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
   // See Storage. A record waits in memory (DisclosureQueue: merged by lead, provider and
   // token, bounded) for a write of its own through the writer, which rides in whatever batch
@@ -125,12 +141,16 @@ class PostgresStore : public Storage {
   absl::StatusOr<std::vector<LeadDisclosures>> ListCallerDisclosures(
       absl::string_view e164) override;
   uint64_t disclosures_dropped() const override { return disclosures_.dropped(); }
-  // kUnimplemented: quarantine review and retention are not built on PostgreSQL yet.
+  // Quarantine and retention (see Storage). A release takes the dedup key of its caller and
+  // target, as a submission does. SweepStep::held is the step's own time in its batch (its
+  // statements), not the batch's commit.
   absl::StatusOr<Page<QuarantinedSubmission>> ListQuarantined(int limit,
                                                               const std::string& after) override;
   absl::StatusOr<Lead> ReleaseQuarantined(const std::string& submission_id) override;
   absl::StatusOr<SweepStep> EraseDataSubmittedBefore(absl::Time cutoff, int limit) override;
   absl::StatusOr<SweepStep> DeleteExpiredQuarantine(int limit) override;
+  // VACUUMs the tables that erasure and purges change (see EraseCaller for what that does and
+  // does not reach). kUnavailable if the vacuum failed.
   absl::Status ClearOldCopies() override;
 
   absl::Status ForEachLeadSince(absl::Time since,
@@ -161,6 +181,38 @@ class PostgresStore : public Storage {
   // Writer thread: the body of Submit inside the batch.
   absl::StatusOr<SubmitResult> ApplySubmission(WriteTxn& txn, const Submission& s, bool bot,
                                                const std::string& phone_hash);
+  // What became of a submission that is neither a replay nor a bot.
+  struct Placement {
+    SubmissionOutcome outcome;  // kNewLead or kMerged.
+    std::string lead_id;
+    std::optional<RoutingReason> routing;  // kNewLead only.
+  };
+  // Writer thread: the provider owning `listing_id`; nullopt for "" (the general helpline).
+  // kNotFound for an unknown listing.
+  absl::StatusOr<std::optional<Provider>> ListingOwner(WriteTxn& txn,
+                                                       const std::string& listing_id);
+  // Writer thread, under the dedup key of the caller and target: merges `s` into the caller's
+  // open lead for the same target within the dedup window (RESUBMITTED), or stores it as a
+  // new lead routed by the domain policy (ASSIGNED), created at `now` with consent given at
+  // `consent_time`; counts it. The submission's own record is the caller's to write.
+  absl::StatusOr<Placement> PlaceLead(WriteTxn& txn, const Submission& s,
+                                      const std::string& phone_hash,
+                                      const std::optional<Provider>& owner, absl::Time now,
+                                      absl::Time consent_time);
+  // Writer thread: a `type` event for every provider that ever received each of `lead_ids`
+  // (each one its events were addressed to), or one for admin watchers only if none did.
+  static absl::Status AppendEventForEveryRecipient(WriteTxn& txn,
+                                                   const std::vector<std::string>& lead_ids,
+                                                   LeadEventType type, absl::Time now);
+  // Writer thread: erases the personal data of `lead_ids` (none ERASED yet; see EraseCaller)
+  // and appends their ERASED events.
+  static absl::Status EraseLeadData(WriteTxn& txn, const std::vector<std::string>& lead_ids,
+                                    absl::Time now);
+  // A quarantined submission from `row` of `rows` (kQuarantineColumns), opened. kDataLoss
+  // if it does not open with the data key.
+  absl::StatusOr<QuarantinedSubmission> ReadQuarantined(const Result& rows, int row) const;
+  // Open only: gives quarantined rows from before migration 4 their phone hash.
+  static absl::Status FillQuarantinePhoneHashes(Connection& conn, const PiiCipher& cipher);
   // Writer thread: the lead for feedback (scoped, not OPTED_OUT or ERASED).
   absl::StatusOr<Lead> LeadForFeedback(WriteTxn& txn, const std::string& provider_id,
                                        const std::string& lead_id);
