@@ -26,11 +26,17 @@ GroupCommitWriter::Apply Insert(std::string key) {
   };
 }
 
-// A write that waits for `release` before it finishes: the writes submitted meanwhile make
-// up the next batch.
-GroupCommitWriter::Apply HoldUntil(absl::Notification& release) {
-  return [&release](WriteTxn&) {
-    release.WaitForNotification();
+// A write that holds the writer until `release`. Submit it, wait for `started` (the writer
+// has taken its batch, so nothing submitted after joins it), then the writes submitted
+// before `release` make up the next batch.
+struct Hold {
+  absl::Notification started;
+  absl::Notification release;
+};
+GroupCommitWriter::Apply HoldUntil(Hold& hold) {
+  return [&hold](WriteTxn&) {
+    hold.started.Notify();
+    hold.release.WaitForNotification();
     return absl::OkStatus();
   };
 }
@@ -112,8 +118,9 @@ TEST_F(GroupCommitWriterTest, RunReturnsOnlyOnceTheWriteIsCommitted) {
 
 TEST_F(GroupCommitWriterTest, AFailingWriteIsUndoneAloneAndReportsItsOwnStatus) {
   ASSERT_TRUE(writer_->Run(Insert("dup")).ok());
-  absl::Notification release;
-  writer_->Submit(HoldUntil(release), [](const absl::Status&) {});
+  Hold hold;
+  writer_->Submit(HoldUntil(hold), [](const absl::Status&) {});
+  hold.started.WaitForNotification();
   Outcome x, half, dup, after;
   writer_->Submit(Insert("x"), x.Callback());
   writer_->Submit(
@@ -125,7 +132,7 @@ TEST_F(GroupCommitWriterTest, AFailingWriteIsUndoneAloneAndReportsItsOwnStatus) 
       half.Callback());
   writer_->Submit(Insert("dup"), dup.Callback());
   writer_->Submit(Insert("after"), after.Callback());
-  release.Notify();
+  hold.release.Notify();
   for (Outcome* o : {&x, &half, &dup, &after}) o->done.WaitForNotification();
   EXPECT_TRUE(x.status.ok()) << x.status;
   EXPECT_EQ(half.status.code(), absl::StatusCode::kFailedPrecondition) << half.status;
@@ -156,8 +163,9 @@ TEST_F(GroupCommitWriterTest, AWriteCanRestartAfterLosingARaceOnAUniqueKey) {
 
 TEST_F(GroupCommitWriterTest, AWriteThatIgnoresAFailedStatementFailsAlone) {
   ASSERT_TRUE(writer_->Run(Insert("dup")).ok());
-  absl::Notification release;
-  writer_->Submit(HoldUntil(release), [](const absl::Status&) {});
+  Hold hold;
+  writer_->Submit(HoldUntil(hold), [](const absl::Status&) {});
+  hold.started.WaitForNotification();
   Outcome careless, fine;
   writer_->Submit(
       [](WriteTxn& txn) {
@@ -167,7 +175,7 @@ TEST_F(GroupCommitWriterTest, AWriteThatIgnoresAFailedStatementFailsAlone) {
       },
       careless.Callback());
   writer_->Submit(Insert("fine"), fine.Callback());
-  release.Notify();
+  hold.release.Notify();
   careless.done.WaitForNotification();
   fine.done.WaitForNotification();
   EXPECT_EQ(careless.status.code(), absl::StatusCode::kInternal) << careless.status;
@@ -196,8 +204,9 @@ TEST_F(GroupCommitWriterTest, ConcurrentWritesShareTransactions) {
 }
 
 TEST_F(GroupCommitWriterTest, EventsAreNumberedAtCommitInWriteOrderAndDroppedWithTheirWrite) {
-  absl::Notification release;
-  writer_->Submit(HoldUntil(release), [](const absl::Status&) {});
+  Hold hold;
+  writer_->Submit(HoldUntil(hold), [](const absl::Status&) {});
+  hold.started.WaitForNotification();
   Outcome first, failed, last;
   size_t seen_by_last = 0;
   writer_->Submit(
@@ -220,7 +229,7 @@ TEST_F(GroupCommitWriterTest, EventsAreNumberedAtCommitInWriteOrderAndDroppedWit
         return absl::OkStatus();
       },
       last.Callback());
-  release.Notify();
+  hold.release.Notify();
   for (Outcome* o : {&first, &failed, &last}) o->done.WaitForNotification();
   EXPECT_TRUE(first.status.ok());
   EXPECT_EQ(failed.status.code(), absl::StatusCode::kAborted);
@@ -245,8 +254,9 @@ TEST_F(GroupCommitWriterTest, AFailedCommitFailsTheWholeBatchStoresNothingAndQuo
                                "INITIALLY DEFERRED)")
                   .ok());
   const std::string phone = "+13055550123";
-  absl::Notification release;
-  writer_->Submit(HoldUntil(release), [](const absl::Status&) {});
+  Hold hold;
+  writer_->Submit(HoldUntil(hold), [](const absl::Status&) {});
+  hold.started.WaitForNotification();
   Outcome a, b, c;
   const auto insert_phone = [&](WriteTxn& txn) {
     return txn.Exec("INSERT INTO u (phone) VALUES ($1)", {phone}).status();
@@ -254,7 +264,7 @@ TEST_F(GroupCommitWriterTest, AFailedCommitFailsTheWholeBatchStoresNothingAndQuo
   writer_->Submit(insert_phone, a.Callback());
   writer_->Submit(Insert("innocent"), b.Callback());
   writer_->Submit(insert_phone, c.Callback());  // Checked only at COMMIT.
-  release.Notify();
+  hold.release.Notify();
   for (Outcome* o : {&a, &b, &c}) {
     o->done.WaitForNotification();
     EXPECT_EQ(o->status.code(), absl::StatusCode::kUnavailable) << o->status;
