@@ -45,9 +45,6 @@ class InFlightLimit {
     return place;
   }
 
-  // Places held now.
-  int64_t taken() const { return taken_.load(std::memory_order_relaxed); }
-
  private:
   const int64_t max_;
   std::atomic<int64_t> taken_{0};

@@ -51,7 +51,7 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::SubmitCallback(
     Refuse(reactor, BadRequest(violations), violations);
     return reactor;
   }
-  std::optional<InFlightLimit::Place> place = waiting_.TryTake();
+  std::optional<InFlightLimit::Place> place = pending_.TryTake();
   if (!place) {
     Shed(reactor);
     return reactor;

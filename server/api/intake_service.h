@@ -16,25 +16,25 @@ namespace intake::api {
 class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
  public:
   // None is owned; all must outlive the service. `metrics` may be null (metrics off).
-  // `limiter` may be null (no rate limits). `waiting` bounds the calls waiting for their
+  // `limiter` may be null (no rate limits). `pending` bounds the calls waiting for their
   // commit; the services of both listeners share it.
   IntakeServiceImpl(RpcGate* gate, store::Storage* store, const PhoneNormalizer* phones,
                     ResponseFiguresCache* figures, Metrics* metrics, RateLimiter* limiter,
-                    InFlightLimit* waiting)
+                    InFlightLimit* pending)
       : gate_(*gate),
         store_(*store),
         phones_(*phones),
         figures_(*figures),
         metrics_(metrics),
         limiter_(limiter),
-        waiting_(*waiting) {}
+        pending_(*pending) {}
 
   // Takes a token from the caller's rate-limit bucket (RESOURCE_EXHAUSTED with a RetryInfo when
   // empty): the client is the peer address, or form.client_ip when the call carries a valid
   // intake key (a gateway submitting for many people; without client_ip, the gateway
   // itself). Then validates on the gRPC thread (CPU only) and hands the submission to the
   // store's group commit; the reply is sent from the writer thread once the lead is on disk.
-  // A valid submission that finds every place of `waiting` taken is shed: UNAVAILABLE at
+  // A valid submission that finds every place of `pending` taken is shed: UNAVAILABLE at
   // once, nothing stored, counted as "shed" (the writer is behind; retrying later with the
   // same request_id is safe).
   // Every call that passes authentication counts in StatsTotals: accepted ones in the
@@ -53,13 +53,13 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
   ResponseFiguresCache& figures_;
   Metrics* const metrics_;
   RateLimiter* const limiter_;
-  InFlightLimit& waiting_;
+  InFlightLimit& pending_;
 
   // Finishes a refused SubmitCallback with `status`, counting it first (with the fields of a
   // validation failure): the one way a refusal leaves this service, shedding aside.
   void Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& status,
               const FieldViolations& fields = {});
-  // Finishes a valid SubmitCallback that found no place in `waiting_` with UNAVAILABLE,
+  // Finishes a valid SubmitCallback that found no place in `pending_` with UNAVAILABLE,
   // counted as shed.
   void Shed(grpc::ServerUnaryReactor* reactor);
 };
