@@ -469,8 +469,10 @@ int RunSoak(const SoakOptions& options) {
   std::error_code error;
   std::filesystem::create_directories(options.out_dir, error);
   absl::StatusOr<std::unique_ptr<SpawnedIntaked>> server =
-      // Every submission comes from this one client: no per-client limit.
-      SpawnedIntaked::Start(options.intaked, {"--client_rate=0"}, absl::Seconds(30));
+      // Every submission comes from this one client: no per-client limit. Metrics on, as in
+      // production, on a port of its own: the default one may be another intaked's.
+      SpawnedIntaked::Start(options.intaked, {"--client_rate=0", "--metrics_listen=127.0.0.1:0"},
+                            absl::Seconds(30));
   if (!server.ok()) {
     std::cerr << "intake-soak: " << server.status().message() << "\n";
     return 2;
