@@ -1,6 +1,7 @@
 #include "server/api/response_figures_cache.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -10,6 +11,8 @@ namespace intake::api {
 
 absl::StatusOr<std::shared_ptr<const ResponseFiguresCache::Snapshot>>
 ResponseFiguresCache::Compute() {
+  // The computation's cost paces the refresher: real time, not the injected Clock.
+  const auto start = std::chrono::steady_clock::now();
   const absl::Time now = clock_.Now();
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->computed = now;
@@ -47,6 +50,7 @@ ResponseFiguresCache::Compute() {
   {
     absl::MutexLock lock(&mu_);
     snapshot_ = snapshot;
+    last_compute_ = absl::FromChrono(std::chrono::steady_clock::now() - start);
   }
   return snapshot;
 }
@@ -91,8 +95,9 @@ void ResponseFiguresCache::RefreshLoop() {
 }
 
 bool ResponseFiguresCache::AwaitNextTurn() {
-  const absl::Duration gap = std::min(absl::Seconds(1), max_age_);
   absl::MutexLock lock(&mu_);
+  const absl::Duration gap = std::max(std::min(absl::Seconds(1), max_age_),
+                                      last_compute_ * ((1 - max_work_share_) / max_work_share_));
   // When the snapshot (the refresher's, or one a Fresh() caller made) reaches max_age.
   const absl::Duration due =
       snapshot_ == nullptr ? gap : max_age_ - (clock_.Now() - snapshot_->computed);

@@ -35,10 +35,19 @@ class ResponseFiguresCache {
     absl::flat_hash_map<std::string, std::string> listing_owner;
   };
 
-  // Neither is owned; both must outlive the cache.
+  // The refresher's share of its thread's time, at most: a computation scans every lead in
+  // the window, so its cost grows with the window's leads, and scans back to back would take
+  // a core and, as one long read each, keep SQLite's write-ahead log from starting over.
+  static constexpr double kMaxWorkShare = 0.1;
+
+  // Neither is owned; both must outlive the cache. `max_work_share` (in (0, 1]) is for tests.
   ResponseFiguresCache(store::Storage* store, const Clock* clock, ResponsePolicy policy,
-                       absl::Duration max_age)
-      : store_(*store), clock_(*clock), policy_(policy), max_age_(max_age) {}
+                       absl::Duration max_age, double max_work_share = kMaxWorkShare)
+      : store_(*store),
+        clock_(*clock),
+        policy_(policy),
+        max_age_(max_age),
+        max_work_share_(max_work_share) {}
   // Stops refreshing (see StopRefreshing).
   ~ResponseFiguresCache();
   ResponseFiguresCache(const ResponseFiguresCache&) = delete;
@@ -56,15 +65,18 @@ class ResponseFiguresCache {
   // The latest snapshot, possibly stale or null, without blocking or computing: for the
   // intake path, which must never pay for (or trigger) a scan of the window. With the
   // refresher running it is at most about max_age old, and follows an Invalidate() within
-  // about a second. Thread-safe.
+  // about a second (both longer when a computation takes long: see StartRefreshing).
+  // Thread-safe.
   std::shared_ptr<const Snapshot> Latest() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Computes a snapshot (before returning, so Latest() has one from then on), then starts the
   // refresher: a thread of its own that computes again whenever the snapshot is max_age old
   // or Invalidate() was called, but never sooner than a second (at most max_age) after its
-  // previous computation, so a stream of contact attempts costs one scan a second at most. A
-  // failed computation (the database busy) keeps the previous snapshot and is tried again at
-  // the next turn. Call at most once.
+  // previous computation, so a stream of contact attempts costs one scan a second at most,
+  // nor sooner than keeps its computing within kMaxWorkShare of its time (after a scan of
+  // 100 ms, 900 ms later), so a window of millions of leads costs a bounded share of a core
+  // and its figures age past max_age instead. A failed computation (the database busy) keeps the
+  // previous snapshot and is tried again at the next turn. Call at most once.
   void StartRefreshing() ABSL_LOCKS_EXCLUDED(mu_);
   // Stops the refresher, waiting for a computation in progress. Idempotent; also done by the
   // destructor.
@@ -88,11 +100,14 @@ class ResponseFiguresCache {
   const Clock& clock_;
   const ResponsePolicy policy_;
   const absl::Duration max_age_;
+  const double max_work_share_;
   absl::Mutex compute_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // Held while computing.
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   bool stale_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // How long the last computation took, in real time.
+  absl::Duration last_compute_ ABSL_GUARDED_BY(mu_);
   std::thread refresher_;
 };
 

@@ -145,5 +145,32 @@ TEST_F(ResponseFiguresCacheTest, TheRefresherKeepsLatestFreshAndStopsCleanly) {
   EXPECT_EQ(cache.Latest(), stopped) << "no computation after Stop";
 }
 
+// A computation's cost paces the refresher: at a share of a millionth of its time, even a
+// computation of microseconds keeps the next one seconds away, however often Invalidate()
+// asks; at the default share a small window is computed again within about max_age.
+TEST_F(ResponseFiguresCacheTest, TheRefresherSpendsAtMostItsShareOfTimeComputing) {
+  NewLead("acme-1");
+  ResponseFiguresCache paced(store_.get(), &clock_, ResponsePolicy{}, absl::Milliseconds(20),
+                             /*max_work_share=*/1e-6);
+  paced.StartRefreshing();
+  const std::shared_ptr<const ResponseFiguresCache::Snapshot> first = paced.Latest();
+  ASSERT_NE(first, nullptr);
+  for (int i = 0; i < 30; ++i) {
+    paced.Invalidate();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(paced.Latest(), first) << "computed again within 300 ms";
+
+  ResponseFiguresCache unpaced(store_.get(), &clock_, ResponsePolicy{}, absl::Milliseconds(20));
+  unpaced.StartRefreshing();
+  const std::shared_ptr<const ResponseFiguresCache::Snapshot> unpaced_first = unpaced.Latest();
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (unpaced.Latest() == unpaced_first && absl::Now() < deadline) {
+    unpaced.Invalidate();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_NE(unpaced.Latest(), unpaced_first) << "the control never computed again";
+}
+
 }  // namespace
 }  // namespace intake::api
