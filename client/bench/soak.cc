@@ -340,7 +340,7 @@ constexpr char kCsvHeader[] =
 
 // A gnuplot script drawing four panels from soak.csv: memory, fds, WAL and database, latency.
 std::string GnuplotScript(const std::string& csv, const std::string& png, int rate) {
-  return absl::StrFormat(R"gp(set terminal pngcairo size 1400,1000 font ",10"
+  return absl::StrFormat(R"gp(set terminal pngcairo noenhanced size 1400,1000 font ",10"
 set output "%s"
 set datafile separator ","
 set key autotitle columnhead top left
