@@ -1068,33 +1068,20 @@ TEST_P(PrivacyConformanceTest, PurgeGoesThroughEveryBatch) {
 
 // Quarantine (Storage::ListQuarantined, ReleaseQuarantined).
 
-// A bot's submission with every field filled, as validation leaves it.
-Submission BotSubmission(const std::string& listing_id = "") {
-  Submission s;
-  s.listing_id = listing_id;
-  s.request_id = "req-1";
-  s.phone = kCaller;
-  s.caller_name = "Jordan";
-  s.postal_code = "33101";
-  s.region = "FL";
-  s.message = "Please call after 5";
-  s.consent_granted = true;
-  s.consent_text = "I agree.";
-  s.honeypot = "Jordan Example";
-  s.advertisers = {"Sunrise Recovery", "Blue Harbor"};
-  s.form.client_ip = "203.0.113.7";
-  s.form.user_agent = "Mozilla/5.0";
-  s.form.referrer = "https://example.org/search";
-  s.form.form_id = "sidebar";
-  s.form.page_url = "https://example.org/centers/1";
-  s.form.utm_source = "news";
-  s.form.utm_medium = "email";
-  s.form.utm_campaign = "spring";
-  return s;
-}
-
 class QuarantineConformanceTest : public StorageConformanceTest {
  protected:
+  // A bot's submission from kCaller with every field filled, as validation leaves it.
+  static Submission BotSubmission(const std::string& listing_id = "") {
+    Submission s = MakeSubmission(kCaller, listing_id);
+    s.request_id = "req-1";
+    s.honeypot = "Jordan Example";
+    s.advertisers = {"Sunrise Recovery", "Blue Harbor"};
+    s.form.page_url = "https://example.org/centers/1";
+    s.form.utm_source = "news";
+    s.form.utm_medium = "email";
+    s.form.utm_campaign = "spring";
+    return s;
+  }
   std::string Quarantine(const Submission& s) {
     absl::StatusOr<SubmitResult> result = Submit(s, /*bot=*/true);
     EXPECT_TRUE(result.ok()) << result.status();
