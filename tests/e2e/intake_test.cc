@@ -2,6 +2,7 @@
 // the real intaked, with the database read directly to prove what was stored.
 #include <signal.h>
 
+#include <chrono>
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -282,7 +283,8 @@ TEST_F(IntakeTest, RequestIdReplaysAndRefusesAnotherPayload) {
 }
 
 // Runs `count` SubmitCallback calls at once over `connections` separate connections and
-// returns each call's status and submission id.
+// returns each call's status and submission id. Every connection is up before the first call,
+// so the calls meet the server together rather than one connection's handshake apart.
 std::vector<std::pair<grpc::Status, std::string>> SubmitConcurrently(
     const std::string& address, int connections, int count,
     const v1::SubmitCallbackRequest& request) {
@@ -291,8 +293,12 @@ std::vector<std::pair<grpc::Status, std::string>> SubmitConcurrently(
   for (int i = 0; i < connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("intake.test.connection", i);  // Distinct args: no shared subchannel.
-    stubs.push_back(IntakeService::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    // A channel retries a failed connect by itself; a call made before it is up would not.
+    EXPECT_TRUE(
+        channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)))
+        << "connection " << i;
+    stubs.push_back(IntakeService::NewStub(channel));
   }
   std::promise<void> go;
   std::shared_future<void> start = go.get_future().share();
