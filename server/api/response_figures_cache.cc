@@ -23,24 +23,29 @@ ResponseFiguresCache::Compute() {
   };
   absl::flat_hash_map<std::string, Gathered> gathered;
   std::vector<ResponseSample> all;
-  INTAKE_RETURN_IF_ERROR(
-      store_.ForEachLeadSince(now - policy_.window, [&](const store::LeadTimes& lead) {
-        if (lead.provider_id.empty()) return;  // Unassigned: nobody's response to measure.
-        Gathered& provider = gathered[lead.provider_id];
-        const ResponseSample sample{lead.create_time, lead.first_contact_time};
-        provider.samples.push_back(sample);
-        all.push_back(sample);
-        ++provider.counts.assigned;
-        if (lead.acknowledge_time) ++provider.counts.acknowledged;
-        if (lead.first_contact_time) ++provider.counts.contacted;
-      }));
+  std::string after;
+  do {
+    absl::StatusOr<store::Page<store::LeadTimes>> page =
+        store_.ListLeadTimesSince(now - policy_.window, kScanPage, after);
+    if (!page.ok()) return page.status();
+    for (const store::LeadTimes& lead : page->items) {
+      if (lead.provider_id.empty()) continue;  // Unassigned: nobody's response to measure.
+      Gathered& provider = gathered[lead.provider_id];
+      const ResponseSample sample{lead.create_time, lead.first_contact_time};
+      provider.samples.push_back(sample);
+      all.push_back(sample);
+      ++provider.counts.assigned;
+      if (lead.acknowledge_time) ++provider.counts.acknowledged;
+      if (lead.first_contact_time) ++provider.counts.contacted;
+    }
+    after = std::move(page->next_after);
+  } while (!after.empty());
   for (auto& [provider_id, provider] : gathered) {
     provider.counts.figures = ComputeResponseFigures(provider.samples, policy_, now);
     snapshot->providers.emplace(provider_id, provider.counts);
   }
   snapshot->general = ComputeResponseFigures(all, policy_, now);
   snapshot->no_leads = ComputeResponseFigures({}, policy_, now);
-  std::string after;
   do {
     absl::StatusOr<store::Page<Listing>> page = store_.ListListings(1000, after, "");
     if (!page.ok()) return page.status();

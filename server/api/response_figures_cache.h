@@ -37,8 +37,10 @@ class ResponseFiguresCache {
 
   // The refresher's share of its thread's time, at most: a computation scans every lead in
   // the window, so its cost grows with the window's leads, and scans back to back would take
-  // a core and, as one long read each, keep SQLite's write-ahead log from starting over.
+  // a core.
   static constexpr double kMaxWorkShare = 0.1;
+  // The leads a computation reads at a time: each page a short read of its own.
+  static constexpr int kScanPage = 4096;
 
   // Neither is owned; both must outlive the cache. `max_work_share` (in (0, 1]) is for tests.
   ResponseFiguresCache(store::Storage* store, const Clock* clock, ResponsePolicy policy,

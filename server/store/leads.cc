@@ -309,23 +309,35 @@ absl::StatusOr<Lead> Store::ReassignLead(const std::string& lead_id,
   return result;
 }
 
-absl::Status Store::ForEachLeadSince(absl::Time since,
-                                     absl::FunctionRef<void(const LeadTimes&)> visit) {
-  return readers_.With([&](SQLite::Database& db) -> absl::Status {
+absl::StatusOr<Page<LeadTimes>> Store::ListLeadTimesSince(absl::Time since, int limit,
+                                                          const std::string& after) {
+  int64_t after_time = 0;
+  std::string after_id;
+  INTAKE_RETURN_IF_ERROR(rows::ParseTimeKeySince(after, since, &after_time, &after_id));
+  return readers_.With([&](SQLite::Database& db) -> absl::StatusOr<Page<LeadTimes>> {
     SQLite::Statement query(db,
                             "SELECT provider_id, create_time_us, acknowledge_time_us, "
-                            "first_contact_time_us FROM leads WHERE create_time_us >= ? "
-                            "ORDER BY create_time_us");
-    query.bind(1, ToMicros(since));
-    LeadTimes lead;
+                            "first_contact_time_us, lead_id FROM leads "
+                            "WHERE (create_time_us, lead_id) > (?1, ?2) "
+                            "ORDER BY create_time_us, lead_id LIMIT ?3");
+    query.bind(1, after_time);
+    query.bind(2, after_id);
+    query.bind(3, limit + 1);
+    Page<LeadTimes> page;
+    std::string last_id;
     while (query.executeStep()) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_after = rows::TimeKey(page.items.back().create_time, last_id);
+        break;
+      }
+      LeadTimes& lead = page.items.emplace_back();
       lead.provider_id = Text(query.getColumn(0));
       lead.create_time = FromMicros(query.getColumn(1).getInt64());
       lead.acknowledge_time = OptionalTime(query.getColumn(2));
       lead.first_contact_time = OptionalTime(query.getColumn(3));
-      visit(lead);
+      last_id = query.getColumn(4).getString();
     }
-    return absl::OkStatus();
+    return page;
   });
 }
 

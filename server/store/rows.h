@@ -32,6 +32,10 @@ std::string TimeKey(absl::Time time, const std::string& id);
 // The time and id of a TimeKey; kInvalidArgument for anything else. The empty key is the
 // start: a time and an id after every other.
 absl::Status ParseTimeKey(const std::string& key, int64_t* time_us, std::string* id);
+// As ParseTimeKey, for pages oldest first: the empty key is the start of those from `since`
+// on, a time of `since` and an id before every other.
+absl::Status ParseTimeKeySince(const std::string& key, absl::Time since, int64_t* time_us,
+                               std::string* id);
 
 // A provider's opening hours as stored: comma-separated "weekday:open-close" minute spans.
 std::string EncodeHours(const std::vector<OpeningPeriod>& hours);

@@ -331,10 +331,14 @@ class Storage {
   // if that could not be done in time (calling again is safe).
   virtual absl::Status ClearOldCopies() = 0;
 
-  // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
-  // first, for response figures. `visit` must be quick and must not call the store.
-  virtual absl::Status ForEachLeadSince(absl::Time since,
-                                        absl::FunctionRef<void(const LeadTimes&)> visit) = 0;
+  // The timestamps of the leads created at or after `since`, oldest first, for response
+  // figures: up to `limit` from `after` (a page's next_after; empty for the first page).
+  // Each page is a short read of its own, so a scan of a window of millions of leads never
+  // holds one long read (which on SQLite keeps the WAL from starting over, and on PostgreSQL
+  // keeps vacuum from freeing old row versions); pages of one scan may see different moments.
+  // kInvalidArgument for a malformed `after`.
+  virtual absl::StatusOr<Page<LeadTimes>> ListLeadTimesSince(absl::Time since, int limit,
+                                                             const std::string& after) = 0;
   // The persistent counters by name (submissions, leads, duplicates_merged, bot_submissions,
   // invalid_submissions, rate_limited), every refusal counted before this call included.
   virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters() = 0;

@@ -46,6 +46,14 @@ absl::Status ParseTimeKey(const std::string& key, int64_t* time_us, std::string*
   return absl::OkStatus();
 }
 
+absl::Status ParseTimeKeySince(const std::string& key, absl::Time since, int64_t* time_us,
+                               std::string* id) {
+  if (!key.empty()) return ParseTimeKey(key, time_us, id);
+  *time_us = ToMicros(since);
+  id->clear();
+  return absl::OkStatus();
+}
+
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 

@@ -225,11 +225,9 @@ class Store : public Storage {
   // StoreOptions::wal_truncate_timeout.
   absl::Status ClearOldCopies() override { return TruncateWal(); }
 
-  // Calls `visit` with the timestamps of every lead created at or after `since`, oldest
-  // first, for response figures: one scan of an index, nothing gathered. `visit` runs while a
-  // read connection is held, so it must be quick and must not call the store.
-  absl::Status ForEachLeadSince(absl::Time since,
-                                absl::FunctionRef<void(const LeadTimes&)> visit) override;
+  // A page of the covering index leads_by_create_time: no lead row is read.
+  absl::StatusOr<Page<LeadTimes>> ListLeadTimesSince(absl::Time since, int limit,
+                                                     const std::string& after) override;
   // The persistent counters by name (submissions, leads, duplicates_merged, bot_submissions,
   // invalid_submissions, rate_limited), every refusal counted before this call included (they
   // are written first).

@@ -222,6 +222,21 @@ class StorageConformanceTest : public ::testing::TestWithParam<Backend> {
     return events.ok() ? *events : std::vector<EventWithLead>();
   }
 
+  // Every page of ListLeadTimesSince, `limit` at a time.
+  std::vector<LeadTimes> LeadTimesSince(absl::Time since, int limit = 2) {
+    std::vector<LeadTimes> all;
+    std::string after;
+    do {
+      auto page = store_->ListLeadTimesSince(since, limit, after);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      EXPECT_LE(static_cast<int>(page->items.size()), limit);
+      all.insert(all.end(), page->items.begin(), page->items.end());
+      after = page->next_after;
+    } while (!after.empty());
+    return all;
+  }
+
   int64_t Counter(const std::string& name) {
     auto counters = store_->Counters();
     EXPECT_TRUE(counters.ok()) << counters.status();
@@ -513,19 +528,42 @@ TEST_P(StorageConformanceTest, FeedbackIsScopedStampedOnceAndMovesTheState) {
       store_->RecordContactAttempt("p2", r->lead_id, ContactOutcome::kReached, "").status().code(),
       absl::StatusCode::kNotFound);
 
-  std::vector<LeadTimes> times;
-  ASSERT_TRUE(
-      store_->ForEachLeadSince(created, [&](const LeadTimes& t) { times.push_back(t); }).ok());
+  const std::vector<LeadTimes> times = LeadTimesSince(created);
   ASSERT_EQ(times.size(), 1u);
   EXPECT_EQ(times[0].provider_id, "p1");
   EXPECT_EQ(times[0].acknowledge_time, created + absl::Minutes(2));
   EXPECT_EQ(times[0].first_contact_time, created + absl::Minutes(4));
-  times.clear();
-  ASSERT_TRUE(store_
-                  ->ForEachLeadSince(created + absl::Seconds(1),
-                                     [&](const LeadTimes& t) { times.push_back(t); })
-                  .ok());
-  EXPECT_TRUE(times.empty());
+  EXPECT_TRUE(LeadTimesSince(created + absl::Seconds(1)).empty());
+}
+
+TEST_P(StorageConformanceTest, LeadTimesPageTheWindowOldestFirstThroughLeadsOfOneInstant) {
+  TwoProvidersAndAListing();
+  ASSERT_TRUE(Submit(MakeSubmission("+13055550100")).ok());  // Before the window.
+  clock_.Advance(absl::Seconds(1));
+  const absl::Time since = clock_.Now();
+  // Five leads of one instant, so pages of two split them.
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(Submit(MakeSubmission(absl::StrCat("+1305555010", i), "l1")).ok());
+  }
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Submit(MakeSubmission("+13055550106")).ok());
+  ASSERT_TRUE(Submit(MakeSubmission("+13055550107", "l1")).ok());
+
+  for (int limit : {1, 2, 3, 7, 100}) {
+    const std::vector<LeadTimes> times = LeadTimesSince(since, limit);
+    ASSERT_EQ(times.size(), 7u) << "limit " << limit;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(times[i].create_time, since);
+      EXPECT_EQ(times[i].provider_id, "p1");
+    }
+    EXPECT_EQ(times[5].create_time, since + absl::Seconds(1));
+    EXPECT_EQ(times[6].create_time, since + absl::Seconds(1));
+  }
+  auto last = store_->ListLeadTimesSince(since, 7, "");
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->next_after, "") << "a page that ends the window says so";
+  EXPECT_EQ(store_->ListLeadTimesSince(since, 2, "not a key").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(StorageConformanceTest, ListLeadsPagesNewestFirstWithFilters) {

@@ -1253,26 +1253,34 @@ absl::Status PostgresStore::ClearOldCopies() {
       "so old copies may remain in its files until the next vacuum; retrying is safe");
 }
 
-absl::Status PostgresStore::ForEachLeadSince(absl::Time since,
-                                             absl::FunctionRef<void(const LeadTimes&)> visit) {
-  return WithReader<bool>([&](Connection& conn) -> absl::StatusOr<bool> {
-           INTAKE_ASSIGN_OR_RETURN(
-               Result rows,
-               conn.Exec("SELECT coalesce(provider_id, ''), create_time_us, acknowledge_time_us, "
-                         "first_contact_time_us FROM leads WHERE create_time_us >= $1 "
-                         "ORDER BY create_time_us",
-                         {ToMicros(since)}));
-           LeadTimes lead;
-           for (int i = 0; i < rows.rows(); ++i) {
-             lead.provider_id = std::string(rows.Text(i, 0));
-             lead.create_time = FromMicros(rows.Int64(i, 1));
-             lead.acknowledge_time = OptionalTime(rows, i, 2);
-             lead.first_contact_time = OptionalTime(rows, i, 3);
-             visit(lead);
-           }
-           return true;
-         })
-      .status();
+absl::StatusOr<Page<LeadTimes>> PostgresStore::ListLeadTimesSince(absl::Time since, int limit,
+                                                                  const std::string& after) {
+  int64_t after_time = 0;
+  std::string after_id;
+  INTAKE_RETURN_IF_ERROR(rows::ParseTimeKeySince(after, since, &after_time, &after_id));
+  return WithReader<Page<LeadTimes>>([&](Connection& conn) -> absl::StatusOr<Page<LeadTimes>> {
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows,
+        conn.Exec("SELECT coalesce(provider_id, ''), create_time_us, acknowledge_time_us, "
+                  "first_contact_time_us, lead_id FROM leads "
+                  "WHERE (create_time_us, lead_id) > ($1::bigint, $2) "
+                  "ORDER BY create_time_us, lead_id LIMIT $3",
+                  {after_time, after_id, limit + 1}));
+    Page<LeadTimes> page;
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_after =
+            rows::TimeKey(page.items.back().create_time, std::string(rows.Text(i - 1, 4)));
+        break;
+      }
+      LeadTimes& lead = page.items.emplace_back();
+      lead.provider_id = std::string(rows.Text(i, 0));
+      lead.create_time = FromMicros(rows.Int64(i, 1));
+      lead.acknowledge_time = OptionalTime(rows, i, 2);
+      lead.first_contact_time = OptionalTime(rows, i, 3);
+    }
+    return page;
+  });
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PostgresStore::Counters() {

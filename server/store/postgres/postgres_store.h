@@ -153,8 +153,8 @@ class PostgresStore : public Storage {
   // does not reach). kUnavailable if the vacuum failed.
   absl::Status ClearOldCopies() override;
 
-  absl::Status ForEachLeadSince(absl::Time since,
-                                absl::FunctionRef<void(const LeadTimes&)> visit) override;
+  absl::StatusOr<Page<LeadTimes>> ListLeadTimesSince(absl::Time since, int limit,
+                                                     const std::string& after) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Counters() override;
   absl::StatusOr<absl::Time> CreateTime() override;
   // database_bytes is pg_database_size(); the WAL and file-system figures are the database
