@@ -33,7 +33,8 @@ class IntakeServiceImpl final : public v1::IntakeService::CallbackService {
   // empty): the client is the peer address, or form.client_ip when the call carries a valid
   // intake key (a gateway submitting for many people; without client_ip, the gateway
   // itself). Then validates on the gRPC thread (CPU only) and hands the submission to the
-  // store's group commit; the reply is sent from the writer thread once the lead is on disk.
+  // store's group commit; the reply is sent from the writer's reply thread once the lead is
+  // on disk.
   // A valid submission that finds every place of `pending` taken is shed: UNAVAILABLE at
   // once, nothing stored, counted as "shed" (the writer is behind; retrying later with the
   // same request_id is safe).

@@ -61,6 +61,7 @@ GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, Optio
                     : sqlite3_filename_wal(sqlite3_db_filename(db_->getHandle(), "main"))) {
   db_file_ = IdentityOf<FileId>(db_path_);
   sqlite3_wal_hook(db_->getHandle(), &GroupCommitWriter::OnWalCommit, this);
+  reply_thread_ = std::thread([this] { ReplyLoop(); });
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -70,6 +71,11 @@ GroupCommitWriter::~GroupCommitWriter() {
     stopping_ = true;
   }
   thread_.join();
+  {
+    absl::MutexLock lock(&reply_mu_);
+    replies_closed_ = true;
+  }
+  reply_thread_.join();
 }
 
 void GroupCommitWriter::Submit(Apply apply, Done done) {
@@ -310,11 +316,26 @@ void GroupCommitWriter::NoteCommitResult(const absl::Status& status) {
   commit_failed_ = true;
 }
 
+void GroupCommitWriter::ReplyLoop() {
+  std::vector<Reply> replies;
+  while (true) {
+    {
+      absl::MutexLock lock(&reply_mu_);
+      reply_mu_.Await(absl::Condition(this, &GroupCommitWriter::HasRepliesOrClosed));
+      if (replies_.empty()) return;  // Closed, and every reply made.
+      replies.swap(replies_);
+    }
+    for (Reply& reply : replies) std::move(reply.done)(std::move(reply.status));
+    replies.clear();
+  }
+}
+
 void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
   std::vector<absl::Status> results(batch.size());
   absl::Status batch_status;
   if (!files_moved_.ok()) {
-    for (Write& write : batch) std::move(write.done)(files_moved_);
+    absl::MutexLock lock(&reply_mu_);
+    for (Write& write : batch) replies_.push_back(Reply{std::move(write.done), files_moved_});
     return;
   }
   const auto start = std::chrono::steady_clock::now();
@@ -360,9 +381,13 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
   }
   NoteCommitResult(batch_status);
   if (batch_status.ok() && options_.after_commit) options_.after_commit(*db_);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    std::move(batch[i].done)(batch_status.ok() ? std::move(results[i])
-                                               : absl::UnavailableError(batch_status.message()));
+  {
+    absl::MutexLock lock(&reply_mu_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      replies_.push_back(Reply{std::move(batch[i].done),
+                               batch_status.ok() ? std::move(results[i])
+                                                 : absl::UnavailableError(batch_status.message())});
+    }
   }
   if (options_.observer != nullptr) {
     options_.observer->OnBatch(batch.size(), absl::FromChrono(committed - start), batch_status.ok(),

@@ -1,7 +1,8 @@
 // The one thread that writes to the database: it gathers every pending write into one
-// transaction, commits once (one fsync for the batch), and only then reports each result.
-// It also checkpoints the WAL, between batches, once the callers have heard back, and empties
-// it on request (after an erasure).
+// transaction, commits once (one fsync for the batch), and only then reports each result,
+// through a second thread, so that it applies the next batch while callers hear back from
+// the last. It also checkpoints the WAL between batches, and empties it on request (after an
+// erasure).
 #ifndef INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
 #define INTAKE_SERVER_STORE_GROUP_COMMIT_WRITER_H_
 
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "SQLiteCpp/Database.h"
 #include "absl/base/thread_annotations.h"
@@ -24,9 +26,9 @@
 
 namespace intake::store {
 
-// Told what the writer does, for metrics. Its methods run on the writer thread after the
-// batch's callers have heard back, outside every lock of the writer: they must be quick and
-// must never block (an atomic add, not I/O or a lock that others hold for long).
+// Told what the writer does, for metrics. Its methods run on the writer thread between
+// batches, outside every lock of the writer: they must be quick and must never block (an
+// atomic add, not I/O or a lock that others hold for long).
 class WriterObserver {
  public:
   virtual ~WriterObserver() = default;
@@ -43,7 +45,8 @@ class GroupCommitWriter {
   // throwing SQLite::Exception) undoes this write alone. Runs on the writer thread.
   using Apply = absl::AnyInvocable<absl::Status(SQLite::Database&) &&>;
   // Receives the write's final status once its batch has committed (or failed): OK means the
-  // write is on disk. Runs on the writer thread, so it must not block.
+  // write is on disk. Runs on the reply thread, in the order of the writes, so it must not
+  // block (it would hold up every reply after it); it may call Submit or SubmitLazy.
   using Done = absl::AnyInvocable<void(absl::Status) &&>;
   // Runs on the writer thread after each successful commit, before the batch's Done calls,
   // outside any transaction.
@@ -59,7 +62,7 @@ class GroupCommitWriter {
     // excess hears UNAVAILABLE, retryable, at once.
     size_t max_pending = 20000;
     // Once a commit leaves at least this many frames (pages) in the WAL, the writer
-    // checkpoints after that batch's callers have heard back: PASSIVE, it copies into the
+    // checkpoints after that batch, while its callers hear back: PASSIVE, it copies into the
     // database file what no reader still needs and syncs it, so that the next transaction
     // writes the WAL from its start again. The WAL stays near this size under any load; a
     // checkpoint on another connection never catches up with a writer that commits every
@@ -73,9 +76,9 @@ class GroupCommitWriter {
     WriterObserver* observer = nullptr;
   };
 
-  // Takes the writer connection and starts the thread.
+  // Takes the writer connection and starts the writer and reply threads.
   GroupCommitWriter(std::unique_ptr<SQLite::Database> db, Options options);
-  // Finishes every write already submitted, then stops the thread.
+  // Finishes every write already submitted and reports it, then stops both threads.
   ~GroupCommitWriter();
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
@@ -140,8 +143,13 @@ class GroupCommitWriter {
   // passed, or the writer is stopping. Returns false if there is nothing left to do (stopping).
   bool AwaitBatch(std::deque<Write>* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
-  // Applies and commits one batch, then reports each write's status.
+  // Applies and commits one batch, then hands each write's status to the reply thread.
   void CommitBatch(std::deque<Write>& batch);
+  // The reply thread: runs the Done functions handed to it, in order, until closed.
+  void ReplyLoop() ABSL_LOCKS_EXCLUDED(reply_mu_);
+  bool HasRepliesOrClosed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(reply_mu_) {
+    return replies_closed_ || !replies_.empty();
+  }
   // After a batch: checkpoints if the WAL has grown to options_.checkpoint_frames.
   void MaybeCheckpoint();
   // After a batch: empties the WAL if a TruncateWal call up to `ticket` is waiting for it.
@@ -189,6 +197,17 @@ class GroupCommitWriter {
   uint64_t truncations_requested_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t truncations_done_ ABSL_GUARDED_BY(mu_) = 0;
 
+  // Results waiting for the reply thread. A gRPC reply costs about as much as applying the
+  // write, so the writer thread hands them over rather than spend its time there.
+  struct Reply {
+    Done done;
+    absl::Status status;
+  };
+  absl::Mutex reply_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<Reply> replies_ ABSL_GUARDED_BY(reply_mu_);
+  bool replies_closed_ ABSL_GUARDED_BY(reply_mu_) = false;  // No more will come.
+
+  std::thread reply_thread_;
   std::thread thread_;
 };
 

@@ -123,8 +123,8 @@ class Store : public Storage {
   // group commit, in this order: a known request_id replays its first result; a bot goes
   // to quarantine; a duplicate (same phone hash and target within the dedup window) merges
   // into its lead with a RESUBMITTED event; anything else becomes a lead routed by the
-  // domain policy, with its ASSIGNED event. Never blocks: `done` runs on the writer thread
-  // once the batch is on disk (or failed) and must not block. Errors: kNotFound for an
+  // domain policy, with its ASSIGNED event. Never blocks: `done` runs on the writer's reply
+  // thread once the batch is on disk (or failed) and must not block. Errors: kNotFound for an
   // unknown listing, kInvalidArgument for a request_id already used with another payload,
   // kUnavailable if the commit failed (nothing was stored; retrying with the same
   // request_id is safe).

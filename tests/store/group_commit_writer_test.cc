@@ -10,7 +10,9 @@
 
 #include "SQLiteCpp/Statement.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/store/connection.h"
 #include "tests/testing/temp_dir.h"
@@ -120,6 +122,62 @@ TEST_F(GroupCommitWriterTest, ConcurrentWritesShareCommits) {
   // Each thread waits for its own commit, so batches hold up to kThreads writes; with
   // group commit there are fewer commits than writes.
   EXPECT_LT(commits_.load(), kThreads * kPerThread);
+}
+
+TEST_F(GroupCommitWriterTest, TheNextBatchIsAppliedWhileTheLastOnesCallersHearBack) {
+  absl::Notification second_applied;
+  absl::Notification first_heard;
+  bool second_applied_before_first_heard = false;
+  writer_->Submit(Insert("first"), [&](const absl::Status& s) {
+    EXPECT_TRUE(s.ok()) << s;
+    // A slow reply: the writer must not wait for it to start on the next write.
+    second_applied_before_first_heard =
+        second_applied.WaitForNotificationWithTimeout(absl::Seconds(10));
+    first_heard.Notify();
+  });
+  // Submitted once the first has committed, so that it makes a batch of its own.
+  while (commits_.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  writer_->Submit(
+      [&](SQLite::Database&) {
+        second_applied.Notify();
+        return absl::OkStatus();
+      },
+      [](const absl::Status&) {});
+  first_heard.WaitForNotification();
+  EXPECT_TRUE(second_applied_before_first_heard);
+}
+
+TEST_F(GroupCommitWriterTest, CallersHearBackInTheOrderOfTheirWrites) {
+  constexpr int kThreads = 8, kPerThread = 100;
+  absl::Mutex mu;
+  std::vector<int> applied, heard;
+  absl::BlockingCounter all_heard(kThreads * kPerThread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int id = t * kPerThread + i;
+        writer_->Submit(
+            [&, id](SQLite::Database&) {
+              absl::MutexLock lock(&mu);
+              applied.push_back(id);
+              return absl::OkStatus();
+            },
+            [&, id](const absl::Status& s) {
+              EXPECT_TRUE(s.ok()) << s;
+              {
+                absl::MutexLock lock(&mu);
+                heard.push_back(id);
+              }
+              all_heard.DecrementCount();
+            });
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  all_heard.Wait();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(heard, applied);
 }
 
 TEST_F(GroupCommitWriterTest, DestructorFinishesEverySubmittedWrite) {
