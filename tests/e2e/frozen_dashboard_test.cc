@@ -110,7 +110,6 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
   int windows_within = 0;
   uint64_t plain_errors = 0;  // In quiet windows.
   uint64_t frozen_errors = 0;
-  bool last_window_quiet = false;
   for (int w = 0; w < kWindows; ++w) {
     const std::string plain_tag = absl::StrFormat("plainload%07d", w);
     const std::string frozen_tag = absl::StrFormat("frozenload%06d", w);
@@ -121,12 +120,12 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
     plain_load.join();
     const std::optional<absl::Duration> plain_p99 = plain_run.calls.ok_latencies.Percentile(0.99);
     const std::optional<absl::Duration> frozen_p99 = frozen_run.calls.ok_latencies.Percentile(0.99);
-    last_window_quiet = plain_p99.has_value() && frozen_p99.has_value() && *plain_p99 <= kQuietP99;
+    const bool quiet = plain_p99.has_value() && frozen_p99.has_value() && *plain_p99 <= kQuietP99;
     std::cout << "window " << w << ": submit p99 "
               << (plain_p99 ? *plain_p99 : absl::ZeroDuration()) << " without a dashboard, "
               << (frozen_p99 ? *frozen_p99 : absl::ZeroDuration()) << " with a frozen one"
-              << (last_window_quiet ? "" : " (machine busy: not judged)") << "\n";
-    if (!last_window_quiet) continue;
+              << (quiet ? "" : " (machine busy: not judged)") << "\n";
+    if (!quiet) continue;
     ++quiet_windows;
     plain_errors += plain_run.calls.error_count();
     frozen_errors += frozen_run.calls.error_count();
@@ -147,10 +146,14 @@ TEST(ClientFaultTest, AFrozenDashboardCostsACursorNotAQueueAndMissesNothing) {
     std::cout << "not judging latency: only " << quiet_windows << " of " << kWindows
               << " windows found the machine quiet\n";
   }
-  // Each heap holds whatever calls happened to be queued at the end; on a quiet machine that is
-  // little, while a queue for the frozen stream would hold 60,000 events.
-  if (last_window_quiet) {
+  // Each heap keeps what the calls queued in a busy window took (malloc holds on to freed
+  // memory), a different amount in each server; in quiet windows that is little, while a queue
+  // for the frozen stream would hold 60,000 events.
+  if (quiet_windows == kWindows) {
     EXPECT_LE(frozen_heap, plain_heap * 11 / 10) << "RssAnon KiB, plain " << plain_heap;
+  } else {
+    std::cout << "not judging memory: " << kWindows - quiet_windows << " of " << kWindows
+              << " windows found the machine busy\n";
   }
   RecordProperty("quiet_windows", quiet_windows);
   RecordProperty("windows_within_10_percent", windows_within);
