@@ -153,6 +153,7 @@ TEST_F(GroupCommitWriterTest, CallersHearBackInTheOrderOfTheirWrites) {
   std::vector<int> applied, heard;
   absl::BlockingCounter all_heard(kThreads * kPerThread);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
