@@ -106,11 +106,13 @@ GroupCommitWriter::~GroupCommitWriter() {
   thread_.join();
 }
 
-void GroupCommitWriter::Submit(Apply apply, Done done, std::vector<int64_t> lock_keys) {
+void GroupCommitWriter::Submit(Apply apply, Done done, std::vector<int64_t> lock_keys,
+                               std::vector<Query> committed_first) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      pending_.push_back(Write{std::move(apply), std::move(done), std::move(lock_keys)});
+      pending_.push_back(Write{std::move(apply), std::move(done), std::move(lock_keys),
+                               std::move(committed_first)});
       return;
     }
   }
@@ -174,6 +176,13 @@ void GroupCommitWriter::CommitBatch(std::deque<Write>& batch) {
 
 absl::Status GroupCommitWriter::ApplyAndCommit(std::deque<Write>& batch,
                                                std::vector<absl::Status>& results) {
+  for (const Write& w : batch) {
+    for (const Query& q : w.committed_first) {
+      // Outside any transaction: committed before the next statement is sent.
+      absl::Status committed = conn_->Exec(q.sql, q.params).status();
+      if (!committed.ok()) return committed;
+    }
+  }
   std::vector<Query> prelude = {{kBegin, {}}};
   std::vector<int64_t> keys;
   for (const Write& w : batch) keys.insert(keys.end(), w.lock_keys.begin(), w.lock_keys.end());

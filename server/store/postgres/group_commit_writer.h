@@ -138,8 +138,17 @@ class GroupCommitWriter {
   // batch reconnects), a lock wait times out, the server refuses the COMMIT. If the
   // connection is lost during the COMMIT itself, whether the batch was committed is unknown
   // and `done` also gets kUnavailable: a retry must be idempotent (a request_id). After the
-  // writer has stopped, `done` gets kUnavailable at once. Thread-safe.
-  void Submit(Apply apply, Done done, std::vector<int64_t> lock_keys = {}) ABSL_LOCKS_EXCLUDED(mu_);
+  // writer has stopped, `done` gets kUnavailable at once.
+  //
+  // `committed_first` are statements the write needs committed before it runs, which must not
+  // wait inside the batch: each runs on its own, committed at once, before the batch's
+  // BEGIN, so that waiting on another replica's row it holds none of the batch's locks (a
+  // brand-new row that two replicas' batches both insert would otherwise have each wait for
+  // the other). They must be idempotent (INSERT ... ON CONFLICT DO NOTHING): they also run
+  // for a write that then fails, and again for its retry. If one fails, so does the batch.
+  // Thread-safe.
+  void Submit(Apply apply, Done done, std::vector<int64_t> lock_keys = {},
+              std::vector<Query> committed_first = {}) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Submit, then wait for the result: for callers on threads that may block (never a gRPC
   // reactor). Thread-safe.
@@ -150,6 +159,7 @@ class GroupCommitWriter {
     Apply apply;
     Done done;
     std::vector<int64_t> lock_keys;
+    std::vector<Query> committed_first;
   };
 
   GroupCommitWriter(Options options, std::unique_ptr<Connection> conn);

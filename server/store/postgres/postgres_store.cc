@@ -49,6 +49,13 @@ absl::Status QuarantinedNotFound() {
 constexpr char kQuarantineColumns[] =
     "submission_id, listing_id, sealed, create_time_us, expire_time_us";
 
+// Stores a consent text ($1 its SHA-256, $2 the text) unless it is there. Reads first: an
+// INSERT ... ON CONFLICT of a text another replica has inserted and not committed yet would
+// wait for that replica's whole batch.
+constexpr char kInsertConsentText[] =
+    "INSERT INTO consent_texts (sha256, text) SELECT $1, $2 WHERE NOT EXISTS "
+    "(SELECT 1 FROM consent_texts WHERE sha256 = $1) ON CONFLICT DO NOTHING";
+
 // A PostgreSQL text[] literal of `ids`, which need no quoting (they are [A-Za-z0-9_-]).
 std::string IdArray(const std::vector<std::string>& ids) {
   return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
@@ -484,7 +491,17 @@ void PostgresStore::Submit(Submission submission, bool bot, absl::Time deadline,
       absl::UnknownError("the submission was not applied"));
   std::string phone_hash = cipher_.PhoneHash(submission.phone);
   std::vector<int64_t> keys;
-  if (!bot) keys.push_back(DedupLockKey(phone_hash, submission.listing_id));
+  std::vector<Query> committed_first;
+  std::string consent_hash;
+  if (!bot) {
+    keys.push_back(DedupLockKey(phone_hash, submission.listing_id));
+    consent_hash = Sha256(submission.consent_text);
+    absl::MutexLock lock(&consent_mu_);
+    if (!known_consent_.contains(consent_hash)) {
+      committed_first.push_back(
+          Query{kInsertConsentText, {Param::Bytes(consent_hash), submission.consent_text}});
+    }
+  }
   writer_->Submit(
       [this, submission = std::move(submission), bot, phone_hash = std::move(phone_hash), deadline,
        result](WriteTxn& txn) {
@@ -502,14 +519,20 @@ void PostgresStore::Submit(Submission submission, bool bot, absl::Time deadline,
           txn.Restart();
         }
       },
-      [result, done = std::move(done)](absl::Status status) mutable {
+      [this, result, consent_hash = std::move(consent_hash),
+       done = std::move(done)](absl::Status status) mutable {
         if (!status.ok()) {
           std::move(done)(std::move(status));
-        } else {
-          std::move(done)(std::move(*result));
+          return;
         }
+        if (!consent_hash.empty()) {
+          absl::MutexLock lock(&consent_mu_);
+          if (known_consent_.size() >= kMaxKnownConsentTexts) known_consent_.clear();
+          known_consent_.insert(std::move(consent_hash));
+        }
+        std::move(done)(std::move(*result));
       },
-      std::move(keys));
+      std::move(keys), std::move(committed_first));
 }
 
 absl::StatusOr<SubmitResult> PostgresStore::ApplySubmission(WriteTxn& txn, const Submission& s,
@@ -619,11 +642,9 @@ absl::StatusOr<PostgresStore::Placement> PostgresStore::PlaceLead(
   const bool assigned = !decision.provider_id.empty();
   INTAKE_RETURN_IF_ERROR(
       txn.ExecAll(
-             {// Read first: an INSERT ... ON CONFLICT of a text another replica has inserted
-              // and not committed yet would wait for that replica's whole batch.
-              {"INSERT INTO consent_texts (sha256, text) SELECT $1, $2 WHERE NOT EXISTS "
-               "(SELECT 1 FROM consent_texts WHERE sha256 = $1) ON CONFLICT DO NOTHING",
-               {Param::Bytes(consent_hash), s.consent_text}},
+             {// A submission's text was committed before its batch (Submit); a released
+              // quarantined submission's may be new, and is inserted here.
+              {kInsertConsentText, {Param::Bytes(consent_hash), s.consent_text}},
               {"INSERT INTO leads (lead_id, state, phone_hash, target, provider_id, "
                "routing_reason, routing_detail, region, sealed, form_id, page_url, utm_source, "
                "utm_medium, utm_campaign, consent_sha256, advertisers, consent_time_us, "

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/clock.h"
 #include "server/store/disclosure_queue.h"
@@ -233,6 +234,15 @@ class PostgresStore : public Storage {
 
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_ ABSL_GUARDED_BY(readers_mu_);
+
+  // The SHA-256 of consent texts this replica has seen committed. A submission with another
+  // text has it inserted before its batch (GroupCommitWriter::Submit's committed_first):
+  // inserted inside the batch, a brand-new text that two replicas' batches both insert would
+  // have each wait for the other. Emptied at kMaxKnownConsentTexts, so that made-up texts
+  // cannot grow it.
+  static constexpr size_t kMaxKnownConsentTexts = 10000;
+  absl::Mutex consent_mu_;
+  absl::flat_hash_set<std::string> known_consent_ ABSL_GUARDED_BY(consent_mu_);
 
   DisclosureQueue disclosures_;
   std::unique_ptr<GroupCommitWriter> writer_;

@@ -161,6 +161,60 @@ TEST_F(GroupCommitWriterTest, AWriteCanRestartAfterLosingARaceOnAUniqueKey) {
   EXPECT_EQ(QueryInt("SELECT count(*) FROM t WHERE k = 'mine'"), 0) << "Restart undid it";
 }
 
+// Two replicas' batches that both insert a brand-new row while each needs a lock the other
+// holds. `other` plays the second replica: it holds advisory lock 42 and, once the writer's
+// batch waits for that lock, inserts the row. The writer's batch: one write inserts the row
+// (committed first, or inside the batch), then one takes lock 42. Returns the status of
+// other's insert; `first` and `second` get the writes'.
+absl::Status RaceForANewRowAndALock(GroupCommitWriter& writer, Connection& admin, Connection& other,
+                                    bool committed_first, Outcome& first, Outcome& second) {
+  const Query row{"INSERT INTO t (k) VALUES ('shared') ON CONFLICT DO NOTHING", {}};
+  EXPECT_TRUE(other.ExecScript("BEGIN; SELECT pg_advisory_xact_lock(42)").ok());
+  Hold hold;
+  writer.Submit(HoldUntil(hold), [](const absl::Status&) {});
+  hold.started.WaitForNotification();
+  writer.Submit([&row](WriteTxn& txn) { return txn.Exec(row.sql).status(); }, first.Callback(), {},
+                committed_first ? std::vector<Query>{row} : std::vector<Query>{});
+  writer.Submit([](WriteTxn& txn) { return txn.Exec("SELECT pg_advisory_xact_lock(42)").status(); },
+                second.Callback());
+  hold.release.Notify();
+  for (int i = 0; i < 1000; ++i) {
+    auto waiting =
+        admin.Exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    if (waiting.ok() && waiting->Int64(0, 0) == 1) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::Status inserted = other.Exec(row.sql).status();
+  EXPECT_TRUE(other.ExecScript(inserted.ok() ? "COMMIT" : "ROLLBACK").ok());
+  first.done.WaitForNotification();
+  second.done.WaitForNotification();
+  return inserted;
+}
+
+TEST_F(GroupCommitWriterTest, ARowCommittedFirstKeepsTwoBatchesFromWaitingForEachOther) {
+  std::unique_ptr<Connection> other = Connect();
+  ASSERT_NE(other, nullptr);
+  Outcome first, second;
+  const absl::Status inserted =
+      RaceForANewRowAndALock(*writer_, *admin_, *other, /*committed_first=*/true, first, second);
+  EXPECT_TRUE(inserted.ok()) << inserted;
+  EXPECT_TRUE(first.status.ok()) << first.status;
+  EXPECT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM t WHERE k = 'shared'"), 1);
+}
+
+// The control: inserted inside the batch, the same row deadlocks the two, and PostgreSQL
+// ends one of them.
+TEST_F(GroupCommitWriterTest, ControlARowInsertedInsideTheBatchDeadlocksTheTwo) {
+  std::unique_ptr<Connection> other = Connect();
+  ASSERT_NE(other, nullptr);
+  Outcome first, second;
+  const absl::Status inserted =
+      RaceForANewRowAndALock(*writer_, *admin_, *other, /*committed_first=*/false, first, second);
+  EXPECT_FALSE(inserted.ok() && first.status.ok() && second.status.ok())
+      << "no deadlock: the test no longer makes the race it means to";
+}
+
 TEST_F(GroupCommitWriterTest, AWriteThatIgnoresAFailedStatementFailsAlone) {
   ASSERT_TRUE(writer_->Run(Insert("dup")).ok());
   Hold hold;
