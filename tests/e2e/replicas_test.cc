@@ -75,6 +75,25 @@ class ReplicasTest : public ::testing::Test {
     return r;
   }
 
+  // Starts two replicas on the test's database; a fatal failure if either does not start.
+  void StartTwoReplicas(Replica* a, Replica* b) {
+    *a = StartReplica();
+    ASSERT_NE(a->process, nullptr);
+    *b = StartReplica();
+    ASSERT_NE(b->process, nullptr);
+  }
+
+  // AddProvider through `through`, once `other`, which learns of the token by notification,
+  // accepts it too; "" (and a failure) if it never does.
+  std::string AddProviderKnownTo(Replica& through, Replica& other, const std::string& id) {
+    std::string token = AddProvider(through, id);
+    const grpc::StatusCode settled =
+        ProviderCallSettles(other, token, grpc::StatusCode::UNAUTHENTICATED);
+    if (settled == grpc::StatusCode::OK) return token;
+    ADD_FAILURE() << "the other replica answers a token issued for " << id << " with " << settled;
+    return "";
+  }
+
   // Creates provider `id` with listing "<id>-listing" through `r`, and returns a token.
   std::string AddProvider(Replica& r, const std::string& id) {
     const std::string admin = r.process->AdminToken();
@@ -180,10 +199,9 @@ class ReplicasTest : public ::testing::Test {
 // A lead streamed through one replica is in the accounting of disclosures that another
 // replica answers with, in admin GetLead and ListDisclosures alike.
 TEST_F(ReplicasTest, ADisclosureThroughOneReplicaIsAccountedOnAnother) {
-  Replica a = StartReplica();
-  ASSERT_NE(a.process, nullptr);
-  Replica b = StartReplica();
-  ASSERT_NE(b.process, nullptr);
+  Replica a, b;
+  StartTwoReplicas(&a, &b);
+  if (HasFatalFailure()) return;
   const std::string token = AddProvider(a, "a");
   ASSERT_TRUE(Submit(a, "a-listing", 1).ok());
   const std::vector<v1::SubscribeLeadsResponse> events = Read(a, token, 0, 1);
@@ -217,12 +235,11 @@ TEST_F(ReplicasTest, ADisclosureThroughOneReplicaIsAccountedOnAnother) {
 // An opt-out and an erasure made through one replica reach a live stream on another, by
 // notification, and the ERASED event carries no personal data.
 TEST_F(ReplicasTest, AnOptOutAndAnErasureThroughOneReplicaReachAStreamOnAnother) {
-  Replica a = StartReplica();
-  ASSERT_NE(a.process, nullptr);
-  Replica b = StartReplica();
-  ASSERT_NE(b.process, nullptr);
-  const std::string token = AddProvider(a, "acme");
-  ASSERT_EQ(ProviderCallSettles(b, token, grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::OK);
+  Replica a, b;
+  StartTwoReplicas(&a, &b);
+  if (HasFatalFailure()) return;
+  const std::string token = AddProviderKnownTo(a, b, "acme");
+  ASSERT_FALSE(token.empty());
   ASSERT_TRUE(Submit(a, "acme-listing", 1).ok());
   const std::string phone = Request("acme-listing", 1).caller().phone();
 
@@ -280,15 +297,14 @@ TEST_F(ReplicasTest, AnOptOutAndAnErasureThroughOneReplicaReachAStreamOnAnother)
 }
 
 TEST_F(ReplicasTest, StreamsOnAnyReplicaSeeEveryLeadOfAnyReplicaInOrderWithNoGap) {
-  Replica a = StartReplica();
-  ASSERT_NE(a.process, nullptr);
-  Replica b = StartReplica();
-  ASSERT_NE(b.process, nullptr);
-  const std::string acme = AddProvider(a, "acme");
-  const std::string beta = AddProvider(b, "beta");
-  // Each token was issued through one replica; the other learns it by notification.
-  ASSERT_EQ(ProviderCallSettles(b, acme, grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::OK);
-  ASSERT_EQ(ProviderCallSettles(a, beta, grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::OK);
+  Replica a, b;
+  StartTwoReplicas(&a, &b);
+  if (HasFatalFailure()) return;
+  // Each token is issued through one replica; the other learns it by notification.
+  const std::string acme = AddProviderKnownTo(a, b, "acme");
+  ASSERT_FALSE(acme.empty());
+  const std::string beta = AddProviderKnownTo(b, a, "beta");
+  ASSERT_FALSE(beta.empty());
 
   // A live stream on B, caught up, gets a lead submitted on A.
   {
@@ -408,12 +424,11 @@ TEST_F(ReplicasTest, StreamsOnAnyReplicaSeeEveryLeadOfAnyReplicaInOrderWithNoGap
 }
 
 TEST_F(ReplicasTest, OneRequestIdSentToBothReplicasAtOnceIsStoredOnce) {
-  Replica a = StartReplica();
-  ASSERT_NE(a.process, nullptr);
-  Replica b = StartReplica();
-  ASSERT_NE(b.process, nullptr);
-  const std::string acme = AddProvider(a, "acme");
-  ASSERT_EQ(ProviderCallSettles(b, acme, grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::OK);
+  Replica a, b;
+  StartTwoReplicas(&a, &b);
+  if (HasFatalFailure()) return;
+  const std::string acme = AddProviderKnownTo(a, b, "acme");
+  ASSERT_FALSE(acme.empty());
   constexpr size_t kRequests = 10;
   std::vector<std::thread> threads;
   threads.reserve(2 * kRequests);
@@ -680,10 +695,9 @@ TEST_F(ReplicasTest, AReplicaKilledUnderLoadLosesNoAcknowledgedLeadAndRetriesSto
 // in turn and the delivery stream to the first, so it must receive every lead, half of them
 // committed through the other replica, and that replica must have taken its share.
 TEST_F(ReplicasTest, TheBenchSpreadsItsCallsOverEveryReplicaGivenAndLosesNoDelivery) {
-  Replica a = StartReplica();
-  ASSERT_NE(a.process, nullptr);
-  Replica b = StartReplica();
-  ASSERT_NE(b.process, nullptr);
+  Replica a, b;
+  StartTwoReplicas(&a, &b);
+  if (HasFatalFailure()) return;
   TempDir out;
   const std::string command = absl::StrCat(
       INTAKE_BENCH_PATH,
