@@ -116,43 +116,37 @@ absl::StatusOr<uint32_t> Store::EraseCaller(absl::string_view e164) {
   return erased;
 }
 
-absl::StatusOr<uint32_t> Store::PurgeLeads(absl::Time older_than) {
-  const int64_t cutoff = ToMicros(older_than);
-  uint32_t purged = 0;
-  int batch_size = 0;
-  do {
-    INTAKE_RETURN_IF_ERROR(writer_.Run([&](SQLite::Database&) -> absl::Status {
-      StatementCache& sql = writer_.statements();
-      // A lead is created before it is last submitted: the creation-time index finds them.
-      SQLite::Statement& query = sql.Get(
-          "SELECT lead_id FROM leads WHERE create_time_us < ?1 AND last_submit_time_us < ?1 "
-          "ORDER BY create_time_us LIMIT ?2");
-      query.bind(1, cutoff);
-      query.bind(2, kPurgeBatch);
-      std::vector<std::string> leads;
-      while (query.executeStep()) leads.push_back(query.getColumn(0).getString());
-      query.reset();
-      for (const std::string& lead_id : leads) {
-        // Children first: contact attempts refer to the lead.
-        for (const char* statement :
-             {"DELETE FROM lead_events WHERE lead_id = ?",
-              "DELETE FROM disclosures WHERE lead_id = ?",
-              "DELETE FROM contact_attempts WHERE lead_id = ?",
-              "DELETE FROM submissions WHERE lead_id = ?", "DELETE FROM leads WHERE lead_id = ?"}) {
-          SQLite::Statement& remove = sql.Get(statement);
-          remove.bind(1, lead_id);
-          remove.exec();
-        }
+absl::StatusOr<int> Store::PurgeLeadBatch(absl::Time older_than, int limit) {
+  int purged = 0;
+  INTAKE_RETURN_IF_ERROR(writer_.Run([&](SQLite::Database&) -> absl::Status {
+    StatementCache& sql = writer_.statements();
+    // A lead is created before it is last submitted: the creation-time index finds them.
+    SQLite::Statement& query = sql.Get(
+        "SELECT lead_id FROM leads WHERE create_time_us < ?1 AND last_submit_time_us < ?1 "
+        "ORDER BY create_time_us LIMIT ?2");
+    query.bind(1, ToMicros(older_than));
+    query.bind(2, limit);
+    std::vector<std::string> leads;
+    while (query.executeStep()) leads.push_back(query.getColumn(0).getString());
+    query.reset();
+    for (const std::string& lead_id : leads) {
+      // Children first: contact attempts refer to the lead.
+      for (const char* statement :
+           {"DELETE FROM lead_events WHERE lead_id = ?",
+            "DELETE FROM disclosures WHERE lead_id = ?",
+            "DELETE FROM contact_attempts WHERE lead_id = ?",
+            "DELETE FROM submissions WHERE lead_id = ?", "DELETE FROM leads WHERE lead_id = ?"}) {
+        SQLite::Statement& remove = sql.Get(statement);
+        remove.bind(1, lead_id);
+        remove.exec();
       }
-      batch_size = static_cast<int>(leads.size());
-      // No event announces a purge, so the events kept in memory would still show these
-      // leads to live streams: drop them, and streams read the disk until the next commit.
-      if (batch_size > 0) recent_.Clear();
-      return absl::OkStatus();
-    }));
-    purged += static_cast<uint32_t>(batch_size);
-  } while (batch_size == kPurgeBatch);
-  if (purged > 0) INTAKE_RETURN_IF_ERROR(TruncateWal());
+    }
+    purged = static_cast<int>(leads.size());
+    // No event announces a purge, so the events kept in memory would still show these
+    // leads to live streams: drop them, and streams read the disk until the next commit.
+    if (purged > 0) recent_.Clear();
+    return absl::OkStatus();
+  }));
   return purged;
 }
 

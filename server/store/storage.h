@@ -278,10 +278,15 @@ class Storage {
   // events, contact attempts and submissions, leaving no copy (as EraseCaller), in several
   // transactions so that intake never waits long behind a purge. Returns the number of leads
   // deleted. Sequences are never reused. kUnavailable if a commit failed: what went before
-  // stays purged, and calling again with the same `older_than` finishes the job.
-  virtual absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) = 0;
+  // stays purged, and calling again with the same `older_than` finishes the job. Runs
+  // PurgeLeadBatch until a batch comes short, then ClearOldCopies if any lead went.
+  absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than);
   // The leads one PurgeLeads transaction deletes at most.
   static constexpr int kPurgeBatch = 100;
+  // One PurgeLeads transaction: deletes up to `limit` of the leads last submitted before
+  // `older_than`, oldest first, with all their rows, but leaves old copies for
+  // ClearOldCopies. Returns how many went.
+  virtual absl::StatusOr<int> PurgeLeadBatch(absl::Time older_than, int limit) = 0;
 
   // The accounting of disclosures. RecordDisclosure notes that the provider token `token_id`
   // of `provider_id` has just received the personal data of lead `lead_id` through `channel`;

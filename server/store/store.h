@@ -191,9 +191,9 @@ class Store : public Storage {
   absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
 
-  // See Storage. Leads go in batches of kPurgeBatch, each in a transaction of its own, so
-  // that intake never waits long behind a purge; then the WAL is emptied (as EraseCaller).
-  absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
+  // See Storage (PurgeLeads). Also drops the events kept in memory, which would still show
+  // the purged leads to live streams.
+  absl::StatusOr<int> PurgeLeadBatch(absl::Time older_than, int limit) override;
 
   // See Storage. A record waits in memory (merged with any other of the same lead, provider
   // and token) until the writer's next batch, which comes at most disclosure_delay later,

@@ -1015,36 +1015,29 @@ absl::StatusOr<uint32_t> PostgresStore::EraseCaller(absl::string_view e164) {
   return erased;
 }
 
-absl::StatusOr<uint32_t> PostgresStore::PurgeLeads(absl::Time older_than) {
-  const int64_t cutoff = ToMicros(older_than);
-  uint32_t purged = 0;
-  int batch_size = 0;
-  do {
-    const absl::Status written = writer_->Run([&](WriteTxn& txn) -> absl::Status {
-      // A lead is created before it is last submitted: the creation-time index finds them.
-      INTAKE_ASSIGN_OR_RETURN(
-          Result rows,
-          txn.Exec("SELECT lead_id FROM leads WHERE create_time_us < $1 AND "
-                   "last_submit_time_us < $1 ORDER BY create_time_us LIMIT $2 FOR UPDATE",
-                   {cutoff, kPurgeBatch}));
-      const std::vector<std::string> leads = SortedIds(rows);
-      batch_size = static_cast<int>(leads.size());
-      if (leads.empty()) return absl::OkStatus();
-      const std::string ids = IdArray(leads);
-      // Children first: contact attempts refer to the lead. The event head stays, so
-      // sequences are never reused.
-      std::vector<Query> deletes;
-      for (const char* table :
-           {"lead_events", "disclosures", "contact_attempts", "submissions", "leads"}) {
-        deletes.push_back(
-            Query{absl::StrCat("DELETE FROM ", table, " WHERE lead_id = ANY($1::text[])"), {ids}});
-      }
-      return txn.ExecAll(std::move(deletes)).status();
-    });
-    if (!written.ok()) return written;
-    purged += static_cast<uint32_t>(batch_size);
-  } while (batch_size == kPurgeBatch);
-  if (purged > 0) INTAKE_RETURN_IF_ERROR(ClearOldCopies());
+absl::StatusOr<int> PostgresStore::PurgeLeadBatch(absl::Time older_than, int limit) {
+  int purged = 0;
+  INTAKE_RETURN_IF_ERROR(writer_->Run([&](WriteTxn& txn) -> absl::Status {
+    // A lead is created before it is last submitted: the creation-time index finds them.
+    INTAKE_ASSIGN_OR_RETURN(
+        Result rows,
+        txn.Exec("SELECT lead_id FROM leads WHERE create_time_us < $1 AND "
+                 "last_submit_time_us < $1 ORDER BY create_time_us LIMIT $2 FOR UPDATE",
+                 {ToMicros(older_than), limit}));
+    const std::vector<std::string> leads = SortedIds(rows);
+    purged = static_cast<int>(leads.size());
+    if (leads.empty()) return absl::OkStatus();
+    const std::string ids = IdArray(leads);
+    // Children first: contact attempts refer to the lead. The event head stays, so
+    // sequences are never reused.
+    std::vector<Query> deletes;
+    for (const char* table :
+         {"lead_events", "disclosures", "contact_attempts", "submissions", "leads"}) {
+      deletes.push_back(
+          Query{absl::StrCat("DELETE FROM ", table, " WHERE lead_id = ANY($1::text[])"), {ids}});
+    }
+    return txn.ExecAll(std::move(deletes)).status();
+  }));
   return purged;
 }
 

@@ -128,8 +128,7 @@ class PostgresStore : public Storage {
   // erasure itself committed (retrying is safe).
   absl::StatusOr<uint32_t> OptOutCaller(absl::string_view e164) override;
   absl::StatusOr<uint32_t> EraseCaller(absl::string_view e164) override;
-  // See Storage: kPurgeBatch leads per transaction, then ClearOldCopies as EraseCaller.
-  absl::StatusOr<uint32_t> PurgeLeads(absl::Time older_than) override;
+  absl::StatusOr<int> PurgeLeadBatch(absl::Time older_than, int limit) override;
   // See Storage. A record waits in memory (DisclosureQueue: merged by lead, provider and
   // token, bounded) for a write of its own through the writer, which rides in whatever batch
   // the writer commits next: never a wait for the reply that disclosed. INSERT ... ON
