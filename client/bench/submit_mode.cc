@@ -72,9 +72,9 @@ int RunSubmitMode(const BenchConfig& config) {
   }
 
   const LoadOptions load{config.concurrency, config.warmup, config.duration};
-  absl::StatusOr<LoadResult> echo = RunEchoPhase(config, load, submissions);
-  if (!echo.ok()) {
-    std::cerr << "intake-bench: " << echo.status().message() << "\n";
+  absl::StatusOr<LoadResult> echo_before = RunEchoPhase(config, load, submissions);
+  if (!echo_before.ok()) {
+    std::cerr << "intake-bench: " << echo_before.status().message() << "\n";
     return 1;
   }
 
@@ -90,15 +90,28 @@ int RunSubmitMode(const BenchConfig& config) {
   const std::string server_json = (*server)->Json();
   (*server)->Release();
 
-  const double echo_rate = echo->ok_per_second();
+  // Echo again, after the submit phase. On a shared machine one phase now and then runs at half
+  // speed (seen: 27k against 56k echo calls/s, a minute apart, on an idle 2-core VM), and an echo
+  // phase caught that way would double the ratio. The ratio is to the faster of the two, so a
+  // slow moment can only lower it.
+  absl::StatusOr<LoadResult> echo_after = RunEchoPhase(config, load, submissions);
+  if (!echo_after.ok()) {
+    std::cerr << "intake-bench: " << echo_after.status().message() << "\n";
+    return 1;
+  }
+  LoadResult& echo =
+      echo_after->ok_per_second() > echo_before->ok_per_second() ? *echo_after : *echo_before;
+  const double echo_rate = echo.ok_per_second();
   const std::string ratio =
       echo_rate > 0 ? absl::StrFormat("%.4f", submit.ok_per_second() / echo_rate) : "null";
   std::cout << absl::StrFormat(
                    R"({"mode": "submit", "echo": %s, "submit": %s, "ratio": %s, )"
+                   R"("echo_calls_per_s": [%.1f, %.1f], )"
                    R"("concurrency": %d, "channels": %d, "warmup_s": %g, "duration_s": %g, )"
                    R"("message_bytes": %d, "listing_id": %s, "tls": %s, )"
                    R"("server": %s, "machine": {"cpus": %d}})",
-                   LoadResultJson(*echo), LoadResultJson(submit), ratio, config.concurrency,
+                   LoadResultJson(echo), LoadResultJson(submit), ratio,
+                   echo_before->ok_per_second(), echo_after->ok_per_second(), config.concurrency,
                    config.channels, absl::ToDoubleSeconds(config.warmup),
                    absl::ToDoubleSeconds(config.duration), message_bytes,
                    JsonString(config.listing_id), config.tls.enabled() ? "true" : "false",

@@ -1,57 +1,17 @@
 // intake-bench --mode=delivery end to end, briefly: where the spawned intaked's data directory
 // goes (--data_dir_parent), and the figures the report derives from its phases.
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "tests/testing/bench_run.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/testing/text_file.h"
 
 namespace intake::testing {
 namespace {
-
-struct BenchRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-BenchRun RunBench(const TempDir& dir, const std::string& args) {
-  const std::string command = absl::StrCat(INTAKE_BENCH_PATH, " ", args, " >'", dir.File("out"),
-                                           "' 2>'", dir.File("err"), "'");
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadTextFile(dir.File("out")),
-          ReadTextFile(dir.File("err"))};
-}
-
-// The text of the value of the first `"key": ` after `from` in the report: a string's contents
-// without its quotes, or a number (null, true and false as written); nullopt if absent.
-std::optional<std::string> Field(absl::string_view json, absl::string_view from,
-                                 absl::string_view key) {
-  const size_t start = json.find(from);
-  if (start == absl::string_view::npos) return std::nullopt;
-  const std::string quoted = absl::StrCat("\"", key, "\": ");
-  const size_t at = json.find(quoted, start);
-  if (at == absl::string_view::npos) return std::nullopt;
-  absl::string_view value = json.substr(at + quoted.size());
-  if (absl::ConsumePrefix(&value, "\"")) return std::string(value.substr(0, value.find('"')));
-  return std::string(value.substr(0, value.find_first_of(",}")));
-}
-
-double Number(const std::optional<std::string>& text) {
-  double value = 0;
-  EXPECT_TRUE(text && absl::SimpleAtod(*text, &value)) << text.value_or("(absent)");
-  return value;
-}
 
 constexpr char kShortRun[] =
     "--mode=delivery --warmup=0s --duration=1s --rate=100 --concurrency=4 --channels=2";

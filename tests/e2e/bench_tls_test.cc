@@ -1,32 +1,16 @@
 // intake-bench with TLS on both sides: the spawned intaked and the echo baseline serve the
 // same certificate, and the clients verify it.
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/bench_run.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_pki.h"
 
 namespace intake::testing {
 namespace {
-
-struct BenchRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-BenchRun RunBench(const TempDir& dir, const std::string& args) {
-  const std::string command = absl::StrCat(INTAKE_BENCH_PATH, " ", args, " >'", dir.File("out"),
-                                           "' 2>'", dir.File("err"), "'");
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadTextFile(dir.File("out")),
-          ReadTextFile(dir.File("err"))};
-}
 
 TEST(BenchTlsTest, MeasuresEchoAndIntakedBothOverTls) {
   TempDir dir;
