@@ -18,6 +18,7 @@
 namespace intake::store {
 namespace {
 
+using rows::Blob;
 using rows::FromMicros;
 using rows::ToMicros;
 
@@ -48,10 +49,6 @@ std::optional<absl::Time> OptionalTime(const SQLite::Column& c) {
 }
 
 std::string Text(const SQLite::Column& c) { return c.isNull() ? "" : c.getString(); }
-
-std::string Blob(const SQLite::Column& c) {
-  return std::string(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
-}
 
 LeadEvent ReadEvent(SQLite::Statement& row) {
   return LeadEvent{static_cast<uint64_t>(row.getColumn(0).getInt64()),

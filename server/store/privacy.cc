@@ -26,10 +26,7 @@ std::vector<std::string> LeadsOfPhone(StatementCache& sql, const std::string& ph
   BindBlob(query, 1, phone_hash);
   query.bind(2, static_cast<int>(skip_a));
   query.bind(3, static_cast<int>(skip_b));
-  std::vector<std::string> leads;
-  while (query.executeStep()) leads.push_back(query.getColumn(0).getString());
-  query.reset();
-  return leads;
+  return rows::FirstColumnText(query);
 }
 
 }  // namespace
@@ -44,9 +41,7 @@ void AppendEventForEveryRecipient(StatementCache& sql, const std::string& lead_i
       "SELECT DISTINCT provider_id FROM lead_events WHERE lead_id = ? AND provider_id IS NOT "
       "NULL ORDER BY provider_id");
   query.bind(1, lead_id);
-  std::vector<std::string> providers;
-  while (query.executeStep()) providers.push_back(query.getColumn(0).getString());
-  query.reset();
+  std::vector<std::string> providers = FirstColumnText(query);
   if (providers.empty()) providers.emplace_back();  // Admin watchers only.
   for (const std::string& provider : providers) AppendEvent(sql, lead_id, provider, type, now);
 }
@@ -126,9 +121,7 @@ absl::StatusOr<int> Store::PurgeLeadBatch(absl::Time older_than, int limit) {
         "ORDER BY create_time_us LIMIT ?2");
     query.bind(1, ToMicros(older_than));
     query.bind(2, limit);
-    std::vector<std::string> leads;
-    while (query.executeStep()) leads.push_back(query.getColumn(0).getString());
-    query.reset();
+    const std::vector<std::string> leads = rows::FirstColumnText(query);
     for (const std::string& lead_id : leads) {
       // Children first: contact attempts refer to the lead.
       for (const char* statement :
@@ -163,9 +156,7 @@ absl::StatusOr<SweepStep> Store::EraseDataSubmittedBefore(absl::Time cutoff, int
             "ORDER BY last_submit_time_us LIMIT ?");
         query.bind(1, ToMicros(cutoff));
         query.bind(2, limit);
-        std::vector<std::string> leads;
-        while (query.executeStep()) leads.push_back(query.getColumn(0).getString());
-        query.reset();
+        const std::vector<std::string> leads = rows::FirstColumnText(query);
         for (const std::string& lead_id : leads) rows::EraseLeadData(sql, lead_id, now);
         step.count = static_cast<int>(leads.size());
         return absl::OkStatus();

@@ -27,6 +27,10 @@ absl::Time FromMicros(int64_t us);
 void BindBlob(SQLite::Statement& stmt, int index, const std::string& blob);
 std::string Blob(const SQLite::Column& column);
 
+// Steps `query` to its end and returns its first column as text, then resets it: the ids a
+// write selects before it changes their rows.
+std::vector<std::string> FirstColumnText(SQLite::Statement& query);
+
 // Page keys of listings newest first: "<time in microseconds>/<id>".
 std::string TimeKey(absl::Time time, const std::string& id);
 // The time and id of a TimeKey; kInvalidArgument for anything else. The empty key is the

@@ -29,6 +29,13 @@ std::string Blob(const SQLite::Column& column) {
                      static_cast<size_t>(column.getBytes()));
 }
 
+std::vector<std::string> FirstColumnText(SQLite::Statement& query) {
+  std::vector<std::string> values;
+  while (query.executeStep()) values.push_back(query.getColumn(0).getString());
+  query.reset();
+  return values;
+}
+
 std::string TimeKey(absl::Time time, const std::string& id) {
   return absl::StrCat(ToMicros(time), "/", id);
 }

@@ -366,8 +366,7 @@ void Store::AfterCommit(SQLite::Database& db) {
       SQLite::Statement& query = writer_.statements().Get(
           "SELECT DISTINCT coalesce(provider_id, '') FROM lead_events WHERE sequence > ?");
       query.bind(1, static_cast<int64_t>(previous));
-      while (query.executeStep()) providers.push_back(query.getColumn(0).getString());
-      query.reset();
+      providers = rows::FirstColumnText(query);
     }
     for (const std::string& lead_id : changed) {
       if (!keep || !recent_.Holds(lead_id)) continue;
