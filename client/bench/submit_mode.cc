@@ -92,8 +92,9 @@ int RunSubmitMode(const BenchConfig& config) {
 
   // Echo again, after the submit phase. On a shared machine one phase now and then runs at half
   // speed (seen: 27k against 56k echo calls/s, a minute apart, on an idle 2-core VM), and an echo
-  // phase caught that way would double the ratio. The ratio is to the faster of the two, so a
-  // slow moment can only lower it.
+  // phase caught that way would double the ratio. The ratio is to the faster of the two, so one
+  // slow phase cannot raise it; a slow spell across both still can, which "echo_calls_per_s"
+  // shows.
   absl::StatusOr<LoadResult> echo_after = RunEchoPhase(config, load, submissions);
   if (!echo_after.ok()) {
     std::cerr << "intake-bench: " << echo_after.status().message() << "\n";
